@@ -1,0 +1,56 @@
+"""The ``regbus`` command line: one typer app that mounts the sub-apps of each package.
+
+Each sub-app lives next to the code it drives; this module only mounts them, importing
+lazily so that ``regbus --help`` stays fast and a broken optional part cannot break the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="regbus",
+    help="Event backbone between online platforms and the market-supervision bureau.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# (command name, module, attribute): a typer.Typer mounted as a group, or a function
+# registered as a single command.
+_GROUPS: list[tuple[str, str, str]] = [
+    ("broker", "streams.broker.cli", "app"),
+    ("topics", "streams.topics_cli", "app"),
+    ("alerts", "streams.alerts_cli", "app"),
+    ("schemas", "schemas.cli", "app"),
+]
+_COMMANDS: list[tuple[str, str, str]] = [
+    ("worker", "agents.worker", "worker_command"),
+]
+
+
+def _mount() -> None:
+    for name, module, attr in _GROUPS:
+        try:
+            sub = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue  # that part is not built yet
+            raise
+        app.add_typer(sub, name=name)
+    for name, module, attr in _COMMANDS:
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue
+            raise
+        app.command(name=name)(fn)
+
+
+_mount()
+
+
+def main() -> None:
+    app()

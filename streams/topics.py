@@ -1,0 +1,249 @@
+"""The topic catalogue: every topic the system uses, declared as data in one place.
+
+Creation (``regbus topics create``), the AsyncAPI document and the broker ACLs are all
+derived from :class:`Catalogue`; nothing else names a topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+CASE_PARTITIONS = 4
+UNLIMITED = -1
+
+
+class Family(StrEnum):
+    INGRESS = "ingress"
+    INBOX = "inbox"
+    BUREAU_INGRESS = "bureau-ingress"
+    CASES = "cases"
+    ALERTS = "alerts"
+    SLA = "sla"
+    DEADLETTER = "deadletter"
+    AUDIT = "audit"
+
+
+class CaseFamily(StrEnum):
+    COMPLAINTS = "complaints"
+    REFUNDS = "refunds"
+    RECTIFICATIONS = "rectifications"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: its name and everything needed to create and document it."""
+
+    name: str
+    family: Family
+    partitions: int
+    key: str
+    value_schemas: tuple[str, ...]
+    description: str
+    retention_ms: int = UNLIMITED
+    cleanup_policy: str = "delete"
+    extra_config: tuple[tuple[str, str], ...] = ()
+
+    def config(self) -> dict[str, str]:
+        cfg = {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            "retention.bytes": "-1",
+            "min.insync.replicas": "1",
+        }
+        cfg.update(dict(self.extra_config))
+        return cfg
+
+
+COMPLAINT_EVENTS = (
+    "ComplaintFiled",
+    "ComplaintForwarded",
+    "ComplaintAcknowledged",
+    "ComplaintSuspended",
+    "ComplaintResumed",
+    "ComplaintEscalated",
+    "ComplaintResolved",
+    "ComplaintFeedbackRecorded",
+    "ComplaintReopened",
+)
+REFUND_EVENTS = ("RefundRequested", "RefundReviewed", "RefundPaid")
+RECTIFICATION_EVENTS = (
+    "InspectionFindingRecorded",
+    "RectificationOrdered",
+    "RectificationSubmitted",
+    "RectificationVerified",
+    "RectificationRejected",
+)
+ALERT_EVENTS = (
+    "SlaWarningRaised",
+    "SlaBreached",
+    "EscalationRaised",
+    "InterviewRecommended",
+    "LifecycleViolationDetected",
+    "RiskSignalRaised",
+)
+CLOCK_EVENTS = (
+    "SlaClockStarted",
+    "SlaClockPaused",
+    "SlaClockResumed",
+    "SlaClockMet",
+    "SlaClockCancelled",
+)
+TICK_EVENT = "ClockTicked"
+CASE_EVENTS: dict[CaseFamily, tuple[str, ...]] = {
+    CaseFamily.COMPLAINTS: COMPLAINT_EVENTS,
+    CaseFamily.REFUNDS: REFUND_EVENTS,
+    CaseFamily.RECTIFICATIONS: RECTIFICATION_EVENTS,
+}
+PLATFORM_EVENTS = COMPLAINT_EVENTS + REFUND_EVENTS + RECTIFICATION_EVENTS
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All topics under one name prefix (tests use a uuid prefix for isolation)."""
+
+    prefix: str = "regbus"
+    platforms: tuple[str, ...] = ()
+    case_partitions: int = CASE_PARTITIONS
+    _extra: tuple[TopicSpec, ...] = field(default=())
+
+    def with_platforms(self, platforms: Iterable[str]) -> Catalogue:
+        merged = tuple(sorted(set(self.platforms) | set(platforms)))
+        return Catalogue(self.prefix, merged, self.case_partitions, self._extra)
+
+    # names -----------------------------------------------------------------------------
+    def ingress(self, platform_id: str) -> str:
+        return f"{self.prefix}.ingress.{platform_id}"
+
+    def inbox(self, platform_id: str) -> str:
+        return f"{self.prefix}.inbox.{platform_id}"
+
+    @property
+    def bureau_ingress(self) -> str:
+        return f"{self.prefix}.ingress.bureau"
+
+    def cases(self, family: CaseFamily) -> str:
+        return f"{self.prefix}.cases.{family.value}"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}.alerts"
+
+    @property
+    def sla(self) -> str:
+        return f"{self.prefix}.sla"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.prefix}.deadletter"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}.audit"
+
+    @property
+    def ingress_pattern(self) -> str:
+        """Regex matching every ingress topic (platforms and bureau)."""
+        return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
+
+    # specs -----------------------------------------------------------------------------
+    def platform_specs(self, platform_id: str) -> list[TopicSpec]:
+        return [
+            TopicSpec(
+                self.ingress(platform_id),
+                Family.INGRESS,
+                self.case_partitions,
+                "case id",
+                PLATFORM_EVENTS,
+                f"Events platform {platform_id} publishes to the bureau (only it may write).",
+            ),
+            TopicSpec(
+                self.inbox(platform_id),
+                Family.INBOX,
+                1,
+                "case id",
+                ("ComplaintForwarded", "RectificationOrdered", "RefundRequested"),
+                f"What the bureau sends platform {platform_id}: forwarded complaints, "
+                "rectification orders, review requests (only it may read).",
+            ),
+        ]
+
+    def specs(self) -> list[TopicSpec]:
+        out: list[TopicSpec] = [
+            TopicSpec(
+                self.bureau_ingress,
+                Family.BUREAU_INGRESS,
+                self.case_partitions,
+                "case id",
+                PLATFORM_EVENTS,
+                "Bureau-originated events: hotline intake, forwarding, inspection findings, "
+                "rectification orders and verdicts.",
+            )
+        ]
+        for platform_id in self.platforms:
+            out.extend(self.platform_specs(platform_id))
+        for fam, events in CASE_EVENTS.items():
+            out.append(
+                TopicSpec(
+                    self.cases(fam),
+                    Family.CASES,
+                    self.case_partitions,
+                    "case id",
+                    (*events, TICK_EVENT),
+                    f"Canonical, validated {fam.value} events in case order, plus the clock "
+                    "ticks that drive deadlines. Append-only, never compacted.",
+                )
+            )
+        out += [
+            TopicSpec(
+                self.alerts,
+                Family.ALERTS,
+                self.case_partitions,
+                "subject (case id or platform id)",
+                ALERT_EVENTS,
+                "Alerts for regulators, routed by level OFFICE / DEPARTMENT / LEADERSHIP.",
+            ),
+            TopicSpec(
+                self.sla,
+                Family.SLA,
+                self.case_partitions,
+                "case id",
+                CLOCK_EVENTS,
+                "Every SLA clock change (started, paused, resumed, met, cancelled).",
+            ),
+            TopicSpec(
+                self.deadletter,
+                Family.DEADLETTER,
+                1,
+                "original topic",
+                ("DeadLetterRecord",),
+                "Rejected input with its reason code and the original bytes and headers.",
+            ),
+            TopicSpec(
+                self.audit,
+                Family.AUDIT,
+                1,
+                "topic-partition",
+                ("AuditCheckpoint",),
+                "Hash-chain checkpoints over the canonical topics (tamper evidence).",
+                extra_config=(("message.timestamp.type", "LogAppendTime"),),
+            ),
+        ]
+        out.extend(self._extra)
+        return out
+
+    def __iter__(self) -> Iterator[TopicSpec]:
+        return iter(self.specs())
+
+    def by_name(self, name: str) -> TopicSpec:
+        for spec in self.specs():
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def _re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
