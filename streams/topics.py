@@ -23,6 +23,7 @@ class Family(StrEnum):
     SLA = "sla"
     DEADLETTER = "deadletter"
     AUDIT = "audit"
+    REGISTRY = "registry"
 
 
 class CaseFamily(StrEnum):
@@ -143,6 +144,10 @@ class Catalogue:
         return f"{self.prefix}.audit"
 
     @property
+    def platforms_registry(self) -> str:
+        return f"{self.prefix}.platforms"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -228,6 +233,15 @@ class Catalogue:
                 ("AuditCheckpoint",),
                 "Hash-chain checkpoints over the canonical topics (tamper evidence).",
                 extra_config=(("message.timestamp.type", "LogAppendTime"),),
+            ),
+            TopicSpec(
+                self.platforms_registry,
+                Family.REGISTRY,
+                1,
+                "platform id",
+                ("PlatformRegistration",),
+                "Registered platforms (latest entry per platform wins).",
+                cleanup_policy="compact",
             ),
         ]
         out.extend(self._extra)
