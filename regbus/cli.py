@@ -27,6 +27,7 @@ _GROUPS: list[tuple[str, str, str]] = [
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "agents.worker", "worker_command"),
+    ("bench", "bench.run", "bench_command"),
 ]
 
 

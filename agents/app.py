@@ -1,0 +1,89 @@
+"""The bureau's Faust application: ingress, case agents, the clock, and the web views.
+
+Everything here is wiring. The work is done by processors that know nothing of Faust
+(:mod:`agents.ingress`, :mod:`agents.cases`); see :mod:`agents.batching` for how their
+results reach the tables and topics.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from regbus.config import Settings
+from streams.topics import Catalogue
+
+log = logging.getLogger(__name__)
+
+
+def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
+    # Faust turns idempotence on only inside transactions (exactly_once, which we avoid:
+    # open bugs). Our standard is acks=all + idempotence for every producer.
+    return {"acks": "all", "enable_idempotence": True}
+
+
+faust_aiokafka.Producer._settings_extra = _idempotent_producer_settings
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a worker runs; the defaults are production's."""
+
+    clock: str = "wall"  # "wall": the leader publishes ticks; "external": ticks come from outside
+    tick_interval: float = 5.0
+    store: str = "rocksdict://"
+    web_enabled: bool = True
+    web_port: int = 6066
+    max_batch: int = 1000
+    batch_within: float = 0.05
+
+
+def create_app(settings: Settings | None = None, options: WorkerOptions | None = None) -> Any:
+    settings = settings or Settings()
+    options = options or WorkerOptions()
+    catalogue = Catalogue(settings.topic_prefix)
+    app = faust.App(
+        f"{settings.topic_prefix}-bureau",
+        broker=f"kafka://{settings.bootstrap}",
+        store=options.store,
+        datadir=str(settings.state_dir / "faust"),
+        topic_partitions=catalogue.case_partitions,
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        producer_acks=-1,
+        producer_linger_ms=5,
+        producer_max_batch_size=512 * 1024,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        table_standby_replicas=0,
+        web_enabled=options.web_enabled,
+        web_port=options.web_port,
+        web_bind="127.0.0.1",
+        web_in_thread=False,
+        consumer_auto_offset_reset="earliest",
+        broker_max_poll_records=2000,
+    )
+    app.regbus_settings = settings
+    app.regbus_catalogue = catalogue
+    app.regbus_options = options
+    _attach_parts(app, settings, catalogue, options)
+    return app
+
+
+def _attach_parts(app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions) -> None:
+    """Attach every part that exists; parts are added as their issues land."""
+    from agents import cases, clock, ingress
+
+    ingress.attach(app, settings, catalogue, options)
+    cases.attach(app, settings, catalogue, options)
+    if options.clock == "wall":
+        clock.attach_wall_clock(app, catalogue, options.tick_interval)
+    try:
+        from agents import web
+    except ModuleNotFoundError:
+        return
+    web.attach(app, settings, catalogue, options)

@@ -1,0 +1,194 @@
+"""Case agents: fold canonical case events and clock ticks through the pure core.
+
+One :class:`CaseProcessor` per case family. Per batch it loads each touched case once, runs
+``engine.handle`` / ``engine.on_tick`` on every record in partition order, and writes each
+touched case once (store + changelog). Deadlines live in a per-partition time-bucketed
+:class:`~agents.core.deadlines.DeadlineIndex`, rebuilt from the stored cases when the partition
+is (re)assigned, so a tick touches only what is due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from agents.core import engine
+from agents.core.deadlines import DeadlineIndex
+from schemas.models import AlertEvent, ClockTicked, Event, SlaClockEvent
+from streams.codec import DecodeError, EventCodec
+from streams.deadletter_record import dead_letter
+from streams.topics import CaseFamily, Catalogue
+
+log = logging.getLogger(__name__)
+
+BUREAU_SOURCE = "/bureau/regbus"
+CASES_TABLE = "cases"
+
+
+class CaseProcessor:
+    """The case agent's work for one family, with no Faust in it."""
+
+    def __init__(
+        self,
+        family: CaseFamily,
+        catalogue: Catalogue,
+        ctx: engine.Context,
+        codec: EventCodec | None = None,
+    ) -> None:
+        self.family = family
+        self.catalogue = catalogue
+        self.ctx = ctx
+        self.codec = codec or EventCodec()
+        self._indexes: dict[int, DeadlineIndex] = {}
+        self.counters: dict[str, int] = {"events": 0, "ticks": 0, "alerts": 0, "deadletter": 0}
+        self.on_output: Callable[[Event], None] | None = None
+
+    # partition lifecycle ---------------------------------------------------------------
+    def forget(self, partitions: Iterable[int]) -> None:
+        """Drop the index of revoked partitions; it is rebuilt if they come back."""
+        for p in partitions:
+            self._indexes.pop(p, None)
+
+    def _index(self, partition: int, store: StateReader) -> DeadlineIndex:
+        index = self._indexes.get(partition)
+        if index is None:
+            index = self._indexes[partition] = DeadlineIndex()
+            for key, raw in _items(store):
+                envelope = orjson.loads(raw)
+                if envelope["p"] == partition:
+                    for due in envelope.get("due", ()):
+                        index.add(key.decode(), _from_ms(due))
+        return index
+
+    # the batch -------------------------------------------------------------------------
+    def process(self, batch: Sequence[InRecord], tables: dict[str, StateReader]) -> BatchResult:
+        store = tables[CASES_TABLE]
+        result = BatchResult()
+        loaded: dict[str, tuple[int, Any, list[datetime]]] = {}  # case -> (partition, state, due)
+        dirty: set[str] = set()
+
+        def load(case_id: str, partition: int) -> Any:
+            hit = loaded.get(case_id)
+            if hit is not None:
+                return hit[1]
+            raw = store.get(case_id.encode())
+            if raw is None:
+                loaded[case_id] = (partition, None, [])
+                return None
+            envelope = orjson.loads(raw)
+            state = engine.load_state(self.family, envelope["s"])
+            loaded[case_id] = (partition, state, [_from_ms(d) for d in envelope.get("due", ())])
+            return state
+
+        def apply(case_id: str, partition: int, decision: engine.Decision) -> None:
+            index = self._index(partition, store)
+            old_due = loaded[case_id][2] if case_id in loaded else []
+            for due in old_due:
+                index.discard(case_id, due)
+            new_due = list(decision.next_due)
+            for due in new_due:
+                index.add(case_id, due)
+            loaded[case_id] = (partition, decision.state, new_due)
+            dirty.add(case_id)
+            self._emit(decision.outputs, result)
+
+        for rec in batch:
+            try:
+                event = self.codec.decode(rec.value or b"", rec.headers)
+            except DecodeError as exc:
+                # Ingress validated this already; a bad record here was written around it.
+                result.out.append(dead_letter(self.catalogue, self.codec, rec, exc.reason, exc.detail))
+                self.counters["deadletter"] += 1
+                continue
+            if isinstance(event, ClockTicked):
+                self.counters["ticks"] += 1
+                now = event.tick_at
+                index = self._index(rec.partition, store)
+                for case_id in index.pop_due(now):
+                    state = load(case_id, rec.partition)
+                    if state is None:
+                        continue
+                    # pop_due removed the entries; forget them so apply() doesn't discard twice
+                    loaded[case_id] = (rec.partition, state, [])
+                    apply(case_id, rec.partition, engine.on_tick(state, now, self.ctx))
+                continue
+            self.counters["events"] += 1
+            state = load(event.case_id, rec.partition)
+            apply(event.case_id, rec.partition, engine.handle(state, event, self.ctx))
+
+        for case_id in dirty:
+            partition, state, due = loaded[case_id]
+            envelope = {
+                "p": partition,
+                "s": engine.dump_state(state),
+                "due": [_to_ms(d) for d in due],
+            }
+            result.writes.append(
+                StateWrite(CASES_TABLE, partition, case_id.encode(), orjson.dumps(envelope))
+            )
+        return result
+
+    def _emit(self, outputs: Sequence[Event], result: BatchResult) -> None:
+        for ev in outputs:
+            if isinstance(ev, AlertEvent):
+                topic = self.catalogue.alerts
+                key = ev.subject.encode()
+                self.counters["alerts"] += 1
+            elif isinstance(ev, SlaClockEvent):
+                topic = self.catalogue.sla
+                key = ev.case_id.encode()
+            else:
+                continue
+            _key, value, headers = self.codec.encode(ev, BUREAU_SOURCE)
+            result.out.append(OutRecord(topic, key, value, headers))
+            if self.on_output is not None:
+                self.on_output(ev)
+
+
+def _items(store: StateReader) -> Iterable[tuple[bytes, bytes]]:
+    items = getattr(store, "items", None)
+    return items() if items is not None else ()
+
+
+def _to_ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def _from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> dict[CaseFamily, CaseProcessor]:
+    """Register one batch agent and one state table per case family."""
+    from agents.batching import attach_batch_agent
+
+    ctx = engine.default_context()
+    processors: dict[CaseFamily, CaseProcessor] = {}
+    for family in CaseFamily:
+        proc = processors[family] = CaseProcessor(family, catalogue, ctx)
+        table = app.Table(
+            f"cases-{family.value}",
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=catalogue.case_partitions,
+        )
+        source = app.topic(catalogue.cases(family), key_serializer="raw", value_serializer="raw")
+        attach_batch_agent(
+            app, f"cases_{family.value}", source, proc, {CASES_TABLE: table},
+            options.max_batch, options.batch_within,
+        )  # fmt: skip
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
+        for family, proc in processors.items():
+            proc.forget(tp.partition for tp in revoked if tp.topic == catalogue.cases(family))
+
+    app.regbus_case_processors = processors
+    return processors

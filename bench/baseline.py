@@ -1,0 +1,87 @@
+"""Raw aiokafka produce and consume rates on the local broker: the baseline for every ratio.
+
+Every other benchmark runs in the same process right after this one and reports
+``its rate / baseline rate``, so machine load and broker state affect both sides alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+@dataclass(frozen=True)
+class Rate:
+    name: str
+    count: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def payload(size: int = 300) -> bytes:
+    """About the size of an encoded event with its CloudEvents headers."""
+    return os.urandom(size)
+
+
+async def make_topic(bootstrap: str, partitions: int = 4) -> str:
+    name = f"bench-{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+    return name
+
+
+async def raw_produce(bootstrap: str, topic: str, n: int, size: int = 300) -> Rate:
+    """acks=all + idempotence (what our SDK uses), all sends queued, then one gather."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+    )
+    await producer.start()
+    value = payload(size)
+    keys = [f"case-{i % 5000}".encode() for i in range(n)]
+    try:
+        start = time.perf_counter()
+        futures = [await producer.send(topic, value, key=keys[i]) for i in range(n)]
+        await asyncio.gather(*futures)
+        took = time.perf_counter() - start
+    finally:
+        await producer.stop()
+    return Rate("raw aiokafka produce", n, took)
+
+
+async def raw_consume(bootstrap: str, topic: str, n: int) -> Rate:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2000,
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        start = time.perf_counter()
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            seen += sum(len(v) for v in batch.values())
+        took = time.perf_counter() - start
+    finally:
+        await consumer.stop()
+    return Rate("raw aiokafka consume", seen, took)

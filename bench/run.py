@@ -1,0 +1,129 @@
+"""``regbus bench``: run the benchmarks and write ``docs/benchmarks.md``.
+
+Each benchmark module exposes ``async def run(bootstrap, baseline) -> list[Row]``; this
+runner measures the raw baseline first, then each benchmark, and writes one table per run
+with the machine and the date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from bench.baseline import Rate, make_topic, raw_consume, raw_produce
+from regbus.config import PROJECT_ROOT, Settings
+
+console = Console()
+
+BENCHMARKS = [
+    "bench.bench_publish",
+    "bench.bench_ingress",
+    "bench.bench_cases",
+    "bench.bench_deadlines",
+    "bench.bench_replay",
+    "bench.bench_latency",
+]
+
+
+@dataclass
+class Baseline:
+    produce: Rate
+    consume: Rate
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    ratio: str = ""
+    target: str = ""
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+async def measure_baseline(bootstrap: str, n: int) -> Baseline:
+    topic = await make_topic(bootstrap)
+    produce = await raw_produce(bootstrap, topic, n)
+    consume = await raw_consume(bootstrap, topic, n)
+    return Baseline(produce, consume)
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(fh.readline().split()[1])
+            mem = f", {kib / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {cores} cores{mem}, Python {platform.python_version()}"
+
+
+async def run_all(n: int, only: list[str]) -> tuple[Baseline, list[Row]]:
+    bootstrap = Settings().bootstrap
+    base = await measure_baseline(bootstrap, n)
+    rows = [
+        Row(base.produce.name, f"{base.produce.per_second:,.0f} ev/s", "1.00"),
+        Row(base.consume.name, f"{base.consume.per_second:,.0f} ev/s", "1.00"),
+    ]
+    for module in BENCHMARKS:
+        short = module.rsplit(".", 1)[1].removeprefix("bench_")
+        if only and short not in only:
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        console.print(f"[bold]running {short}…[/bold]")
+        rows.extend(await mod.run(bootstrap, base, n))
+    return base, rows
+
+
+def render(rows: list[Row], n: int) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"### Run of {now}",
+        "",
+        f"Machine: {machine()}. Kafka 4.4.0 local broker. Events per run: {n:,}.",
+        "",
+        "| benchmark | result | ratio to raw | target | note |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.name} | {r.value} | {r.ratio} | {r.target} | {r.note} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def bench_command(
+    events: int = typer.Option(100_000, help="events per throughput benchmark"),
+    only: list[str] = typer.Option([], help="run only these (publish, ingress, cases, …)"),
+    write: bool = typer.Option(True, help="append the results to docs/benchmarks.md"),
+) -> None:
+    """Measure throughput against the raw aiokafka baseline; write docs/benchmarks.md."""
+    _base, rows = asyncio.run(run_all(events, only))
+    text = render(rows, events)
+    console.print(text)
+    if write:
+        path: Path = PROJECT_ROOT / "docs" / "benchmarks.md"
+        head = "# Benchmarks\n\nWritten by `regbus bench` (newest run first).\n\n"
+        old = path.read_text().removeprefix(head) if path.exists() else ""
+        path.write_text(head + text + "\n" + old)

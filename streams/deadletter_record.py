@@ -1,0 +1,52 @@
+"""Build the dead-letter record for a rejected input record (shared by every agent)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from schemas.models import DeadLetterHeader, DeadLetterReason, DeadLetterRecord
+from streams.topics import Catalogue
+
+if TYPE_CHECKING:
+    from agents.batching import InRecord, OutRecord
+    from streams.codec import EventCodec
+
+DEADLETTER_SOURCE = "/bureau/regbus"
+_NS = uuid.UUID("0d3c7b55-58a4-5b3e-8f9e-8b7c6a5d4e3f")
+
+
+def dead_letter_id(topic: str, partition: int, offset: int) -> str:
+    """One id per original record: a re-processed poison record is the same dead letter."""
+    return str(uuid.uuid5(_NS, f"{topic}/{partition}/{offset}"))
+
+
+def dead_letter(
+    catalogue: Catalogue,
+    codec: EventCodec,
+    rec: InRecord,
+    reason: DeadLetterReason,
+    detail: str,
+    platform_id: str = "",
+) -> OutRecord:
+    from agents.batching import OutRecord
+
+    record = DeadLetterRecord(
+        event_id=dead_letter_id(rec.topic, rec.partition, rec.offset),
+        case_id="",
+        platform_id=platform_id,
+        occurred_at=datetime.fromtimestamp(rec.timestamp_ms / 1000, UTC)
+        if rec.timestamp_ms
+        else datetime.now(UTC),
+        original_topic=rec.topic,
+        original_partition=rec.partition,
+        original_offset=rec.offset,
+        original_key=rec.key,
+        original_value=rec.value,
+        original_headers=[DeadLetterHeader(key=k, value=v) for k, v in rec.headers],
+        reason=reason,
+        detail=detail[:2000],
+    )
+    _key, value, headers = codec.encode(record, DEADLETTER_SOURCE)
+    return OutRecord(catalogue.deadletter, rec.topic.encode(), value, headers)
