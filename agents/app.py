@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
     return app
 
 
-def _attach_parts(app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions) -> None:
+def _attach_parts(
+    app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions
+) -> None:
     """Attach every part that exists; parts are added as their issues land."""
     from agents import cases, clock, ingress
 

@@ -63,8 +63,7 @@ class StateReader(Protocol):
 class BatchProcessor(Protocol):
     """Turns a batch of input records into outputs and state writes; never raises on input."""
 
-    def process(self, batch: Sequence[InRecord], tables: dict[str, StateReader]) -> BatchResult:
-        ...
+    def process(self, batch: Sequence[InRecord], tables: dict[str, StateReader]) -> BatchResult: ...
 
 
 def to_in_record(event: Any) -> InRecord:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,7 +18,7 @@ import orjson
 from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
 from agents.core import engine
 from agents.core.deadlines import DeadlineIndex
-from schemas.models import AlertEvent, ClockTicked, Event, SlaClockEvent
+from schemas.models import AlertEvent, ClockTicked, DeadLetterReason, Event, SlaClockEvent
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter
 from streams.topics import CaseFamily, Catalogue
@@ -58,18 +57,17 @@ class CaseProcessor:
         index = self._indexes.get(partition)
         if index is None:
             index = self._indexes[partition] = DeadlineIndex()
-            for key, raw in _items(store):
+            for key, raw in store.items():
                 envelope = orjson.loads(raw)
                 if envelope["p"] == partition:
-                    for due in envelope.get("due", ()):
-                        index.add(key.decode(), _from_ms(due))
+                    index.sync(key.decode(), engine.due_entries(engine.load_state(envelope["s"])))
         return index
 
     # the batch -------------------------------------------------------------------------
     def process(self, batch: Sequence[InRecord], tables: dict[str, StateReader]) -> BatchResult:
         store = tables[CASES_TABLE]
         result = BatchResult()
-        loaded: dict[str, tuple[int, Any, list[datetime]]] = {}  # case -> (partition, state, due)
+        loaded: dict[str, tuple[int, Any]] = {}  # case id -> (partition, state), once per batch
         dirty: set[str] = set()
 
         def load(case_id: str, partition: int) -> Any:
@@ -77,57 +75,58 @@ class CaseProcessor:
             if hit is not None:
                 return hit[1]
             raw = store.get(case_id.encode())
-            if raw is None:
-                loaded[case_id] = (partition, None, [])
-                return None
-            envelope = orjson.loads(raw)
-            state = engine.load_state(self.family, envelope["s"])
-            loaded[case_id] = (partition, state, [_from_ms(d) for d in envelope.get("due", ())])
+            state = None if raw is None else engine.load_state(orjson.loads(raw)["s"])
+            loaded[case_id] = (partition, state)
             return state
 
-        def apply(case_id: str, partition: int, decision: engine.Decision) -> None:
-            index = self._index(partition, store)
-            old_due = loaded[case_id][2] if case_id in loaded else []
-            for due in old_due:
-                index.discard(case_id, due)
-            new_due = list(decision.next_due)
-            for due in new_due:
-                index.add(case_id, due)
-            loaded[case_id] = (partition, decision.state, new_due)
-            dirty.add(case_id)
-            self._emit(decision.outputs, result)
+        def apply(case_id: str, partition: int, index: DeadlineIndex, d: engine.Decision) -> None:
+            index.sync(case_id, d.due)
+            if d.state is not None:
+                loaded[case_id] = (partition, d.state)
+                dirty.add(case_id)
+            self._emit(d.outputs, result)
 
         for rec in batch:
             try:
                 event = self.codec.decode(rec.value or b"", rec.headers)
             except DecodeError as exc:
                 # Ingress validated this already; a bad record here was written around it.
-                result.out.append(dead_letter(self.catalogue, self.codec, rec, exc.reason, exc.detail))
+                result.out.append(
+                    dead_letter(self.catalogue, self.codec, rec, exc.reason, exc.detail)
+                )
                 self.counters["deadletter"] += 1
                 continue
-            if isinstance(event, ClockTicked):
-                self.counters["ticks"] += 1
-                now = event.tick_at
-                index = self._index(rec.partition, store)
-                for case_id in index.pop_due(now):
-                    state = load(case_id, rec.partition)
-                    if state is None:
-                        continue
-                    # pop_due removed the entries; forget them so apply() doesn't discard twice
-                    loaded[case_id] = (rec.partition, state, [])
-                    apply(case_id, rec.partition, engine.on_tick(state, now, self.ctx))
-                continue
-            self.counters["events"] += 1
-            state = load(event.case_id, rec.partition)
-            apply(event.case_id, rec.partition, engine.handle(state, event, self.ctx))
+            index = self._index(rec.partition, store)
+            try:
+                if isinstance(event, ClockTicked):
+                    self.counters["ticks"] += 1
+                    now = event.tick_at
+                    for case_id in index.pop_due_cases(now):
+                        state = load(case_id, rec.partition)
+                        if state is not None:
+                            apply(
+                                case_id, rec.partition, index, engine.on_tick(state, now, self.ctx)
+                            )
+                    continue
+                self.counters["events"] += 1
+                state = load(event.case_id, rec.partition)
+                apply(event.case_id, rec.partition, index, engine.handle(state, event, self.ctx))
+            except Exception as exc:  # a core bug must not stop the partition; keep the record
+                log.exception(
+                    "case agent could not apply %s at %s/%s",
+                    type(event).__name__,
+                    rec.partition,
+                    rec.offset,
+                )
+                result.out.append(dead_letter(
+                    self.catalogue, self.codec, rec, DeadLetterReason.INVALID_VALUE,
+                    f"case agent failed: {type(exc).__name__}: {exc}",
+                ))  # fmt: skip
+                self.counters["deadletter"] += 1
 
         for case_id in dirty:
-            partition, state, due = loaded[case_id]
-            envelope = {
-                "p": partition,
-                "s": engine.dump_state(state),
-                "due": [_to_ms(d) for d in due],
-            }
+            partition, state = loaded[case_id]
+            envelope = {"p": partition, "s": engine.dump_state(state)}
             result.writes.append(
                 StateWrite(CASES_TABLE, partition, case_id.encode(), orjson.dumps(envelope))
             )
@@ -150,20 +149,9 @@ class CaseProcessor:
                 self.on_output(ev)
 
 
-def _items(store: StateReader) -> Iterable[tuple[bytes, bytes]]:
-    items = getattr(store, "items", None)
-    return items() if items is not None else ()
-
-
-def _to_ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
-
-
-def _from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> dict[CaseFamily, CaseProcessor]:
+def attach(
+    app: Any, settings: Any, catalogue: Catalogue, options: Any
+) -> dict[CaseFamily, CaseProcessor]:
     """Register one batch agent and one state table per case family."""
     from agents.batching import attach_batch_agent
 

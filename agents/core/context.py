@@ -1,0 +1,25 @@
+"""What the core needs besides the state and the event: the policy book and the calendar.
+
+There is deliberately no clock here: time reaches the core only as event times and ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.core.calendar import DEFAULT_CALENDAR_DIR, WorkingCalendar
+from agents.core.policy import PolicyBook
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    policy: PolicyBook
+    calendar: WorkingCalendar
+
+    @classmethod
+    def load(
+        cls, policy_path: Path | None = None, calendar_dir: Path | None = DEFAULT_CALENDAR_DIR
+    ) -> Context:
+        """The packaged policy and calendar data (or the given files)."""
+        return cls(PolicyBook.load(policy_path), WorkingCalendar(calendar_dir))

@@ -1,0 +1,3 @@
+from regbus.cli import main
+
+main()
