@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
     settings = settings or Settings()
     options = options or WorkerOptions()
     catalogue = Catalogue(settings.topic_prefix)
+    (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.topic_prefix}-bureau",
         broker=f"kafka://{settings.bootstrap}",
@@ -84,8 +85,9 @@ def _attach_parts(
     cases.attach(app, settings, catalogue, options)
     if options.clock == "wall":
         clock.attach_wall_clock(app, catalogue, options.tick_interval)
-    try:
-        from agents import web
-    except ModuleNotFoundError:
-        return
-    web.attach(app, settings, catalogue, options)
+    import importlib.util
+
+    if importlib.util.find_spec("agents.web") is not None:  # the HTTP API, once it exists
+        from agents import web  # type: ignore[attr-defined]
+
+        web.attach(app, settings, catalogue, options)

@@ -161,10 +161,8 @@ def attach(
         proc = processors[family] = CaseProcessor(family, catalogue, ctx)
         table = app.Table(
             f"cases-{family.value}",
-            key_type=bytes,
+            key_type=bytes,  # bytes types make Faust use the raw serializer
             value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
             partitions=catalogue.case_partitions,
         )
         source = app.topic(catalogue.cases(family), key_serializer="raw", value_serializer="raw")

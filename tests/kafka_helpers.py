@@ -14,7 +14,7 @@ from aiokafka.structs import ConsumerRecord
 async def wait_until(
     predicate: Callable[[], Awaitable[bool] | bool],
     timeout: float,
-    message: str,
+    message: str | Callable[[], str],
     interval: float = 0.1,
 ) -> None:
     """Poll ``predicate`` until true; fail with ``message`` after ``timeout`` seconds."""
@@ -26,7 +26,8 @@ async def wait_until(
         if result:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s: {message}")
+            text = message() if callable(message) else message
+            raise AssertionError(f"timed out after {timeout:.0f}s: {text}")
         await asyncio.sleep(interval)
 
 
@@ -59,8 +60,10 @@ class TopicReader:
         return n
 
     async def read_until(
-        self, predicate: Callable[[list[ConsumerRecord[bytes, bytes]]], bool], timeout: float,
-        message: str,
+        self,
+        predicate: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+        timeout: float,
+        message: str | Callable[[], str],
     ) -> list[ConsumerRecord[bytes, bytes]]:
         async def check() -> bool:
             await self.poll()
@@ -82,7 +85,9 @@ class TopicReader:
 
 
 async def produce(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
     partition: int | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
