@@ -85,7 +85,15 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
         platform = PLATFORMS[j % len(PLATFORMS)]
         t0 = START + timedelta(hours=2 + j, minutes=10)
 
-        def ev(cls: type[Event], minutes: int, tag: str, **fields: object) -> Step:
+        def ev(
+            cls: type[Event],
+            minutes: int,
+            tag: str,
+            t0: datetime = t0,
+            case: str = case,
+            platform: str = platform,
+            **fields: object,
+        ) -> Step:
             at = t0 + timedelta(minutes=minutes)
             return Step(at, cls(event_id=_eid(case, tag), case_id=case, platform_id=platform,
                                 occurred_at=at, **fields))  # fmt: skip
@@ -100,7 +108,7 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
             "early": [
                 req,
                 ev(RefundPaid, 3, "pay0", amount_fen=10_000, channel="alipay", payment_ref="p0"),
-            ],  # fmt: skip
+            ],
             "above": [
                 req,
                 ev(
@@ -111,13 +119,13 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
                     approved_amount_fen=5_000,
                 ),
                 ev(RefundPaid, 10, "pay", amount_fen=8_000, channel="alipay", payment_ref="p1"),
-            ],  # fmt: skip
+            ],
             "twice": [
                 req,
                 approve,
                 pay,
                 ev(RefundPaid, 15, "pay2", amount_fen=10_000, channel="alipay", payment_ref="p2"),
-            ],  # fmt: skip
+            ],
             "rereview": [
                 req,
                 approve,
@@ -129,7 +137,7 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
                     approved_amount_fen=0,
                 ),
                 pay,
-            ],  # fmt: skip
+            ],
             "rejected": [
                 req,
                 ev(
@@ -140,7 +148,7 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
                     approved_amount_fen=0,
                 ),
                 pay,
-            ],  # fmt: skip
+            ],
         }[name]
         steps.extend(flow)
         if violation:
