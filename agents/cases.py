@@ -10,6 +10,7 @@ is (re)assigned, so a tick touches only what is due.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -38,20 +39,28 @@ class CaseProcessor:
         catalogue: Catalogue,
         ctx: engine.Context,
         codec: EventCodec | None = None,
+        cache_size: int = 100_000,
     ) -> None:
         self.family = family
         self.catalogue = catalogue
         self.ctx = ctx
         self.codec = codec or EventCodec()
         self._indexes: dict[int, DeadlineIndex] = {}
+        # Decoded states of recently touched cases, so a case's next event skips the store
+        # read and validation; bounded, and dropped for partitions this worker loses.
+        self._cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self.cache_size = cache_size
         self.counters: dict[str, int] = {"events": 0, "ticks": 0, "alerts": 0, "deadletter": 0}
         self.on_output: Callable[[Event], None] | None = None
 
     # partition lifecycle ---------------------------------------------------------------
     def forget(self, partitions: Iterable[int]) -> None:
         """Drop the index of revoked partitions; it is rebuilt if they come back."""
-        for p in partitions:
+        gone = set(partitions)
+        for p in gone:
             self._indexes.pop(p, None)
+        for case_id in [c for c, (p, _s) in self._cache.items() if p in gone]:
+            del self._cache[case_id]
 
     def _index(self, partition: int, store: StateReader) -> DeadlineIndex:
         index = self._indexes.get(partition)
@@ -71,8 +80,9 @@ class CaseProcessor:
         dirty: set[str] = set()
 
         def load(case_id: str, partition: int) -> Any:
-            hit = loaded.get(case_id)
+            hit = loaded.get(case_id) or self._cache.get(case_id)
             if hit is not None:
+                loaded[case_id] = hit
                 return hit[1]
             raw = store.get(case_id.encode())
             state = None if raw is None else engine.load_state(orjson.loads(raw)["s"])
@@ -124,12 +134,17 @@ class CaseProcessor:
                 ))  # fmt: skip
                 self.counters["deadletter"] += 1
 
+        cache = self._cache
         for case_id in dirty:
-            partition, state = loaded[case_id]
+            partition, state = entry = loaded[case_id]
             envelope = {"p": partition, "s": engine.dump_state(state)}
             result.writes.append(
                 StateWrite(CASES_TABLE, partition, case_id.encode(), orjson.dumps(envelope))
             )
+            cache[case_id] = entry
+            cache.move_to_end(case_id)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
         return result
 
     def _emit(self, outputs: Sequence[Event], result: BatchResult) -> None:
