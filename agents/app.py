@@ -59,6 +59,10 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,
         broker_commit_interval=1.0,
+        # Notice a dead worker in seconds, not Faust's default minute: its partitions (and
+        # their deadlines) move to a live worker that much sooner.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         stream_wait_empty=False,
         table_standby_replicas=0,
         web_enabled=options.web_enabled,
