@@ -43,7 +43,10 @@ def tick_records(catalogue: Catalogue, when: datetime, codec: EventCodec) -> lis
 
 
 async def publish_ticks(
-    bootstrap: str, catalogue: Catalogue, when: datetime, codec: EventCodec | None = None,
+    bootstrap: str,
+    catalogue: Catalogue,
+    when: datetime,
+    codec: EventCodec | None = None,
     producer: AIOKafkaProducer | None = None,
 ) -> None:
     """Publish one tick to every case partition and wait until the broker has them all."""

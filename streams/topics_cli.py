@@ -27,7 +27,9 @@ def create() -> None:
     """Create every catalogue topic that is missing (safe to re-run)."""
     settings = Settings()
     created = asyncio.run(ensure_topics(settings.bootstrap, catalogue(settings).specs()))
-    console.print(f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else ""))
+    console.print(
+        f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else "")
+    )
 
 
 @app.command("ls")
@@ -35,5 +37,7 @@ def ls() -> None:
     """Show the catalogue: name, partitions, key, cleanup policy, retention."""
     table = Table("topic", "partitions", "key", "cleanup", "retention.ms")
     for spec in catalogue(Settings()):
-        table.add_row(spec.name, str(spec.partitions), spec.key, spec.cleanup_policy, str(spec.retention_ms))
+        table.add_row(
+            spec.name, str(spec.partitions), spec.key, spec.cleanup_policy, str(spec.retention_ms)
+        )
     console.print(table)
