@@ -15,6 +15,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from regbus.config import Settings
+from streams.security import faust_kwargs
 from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
         web_in_thread=False,
         consumer_auto_offset_reset="earliest",
         broker_max_poll_records=2000,
+        **faust_kwargs(settings),
     )
     app.regbus_settings = settings
     app.regbus_catalogue = catalogue

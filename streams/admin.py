@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from streams.security import client_kwargs
 from streams.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,9 @@ log = logging.getLogger(__name__)
 async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]:
     """Create every topic that does not exist yet; return the names created."""
     wanted = {spec.name: spec for spec in specs}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30000, **client_kwargs()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -37,7 +40,7 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]
 
 
 async def list_topics(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_kwargs())
     await admin.start()
     try:
         return sorted(await admin.list_topics())

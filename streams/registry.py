@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from regbus.config import Settings
 from streams.admin import ensure_topics
+from streams.security import client_kwargs
 from streams.topics import Catalogue
 
 PLATFORM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
@@ -37,7 +38,10 @@ async def read_registry(settings: Settings) -> dict[str, dict[str, object]]:
     cat = Catalogue(settings.topic_prefix)
     await ensure_topics(settings.bootstrap, [cat.by_name(cat.platforms_registry)])
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=settings.bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        **client_kwargs(settings),
     )
     await consumer.start()
     try:
@@ -92,7 +96,10 @@ async def revoke_platform(settings: Settings, platform_id: str) -> None:
 async def _write(settings: Settings, platform_id: str, entry: dict[str, object]) -> None:
     cat = Catalogue(settings.topic_prefix)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **client_kwargs(settings),
     )
     await producer.start()
     try:

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.models import ClockTicked
 from streams.codec import EventCodec
+from streams.security import client_kwargs
 from streams.topics import CaseFamily, Catalogue
 
 TICK_SOURCE = "/bureau/clock"
@@ -54,7 +55,7 @@ async def publish_ticks(
     own = producer is None
     if producer is None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **client_kwargs()
         )
         await producer.start()
     try:

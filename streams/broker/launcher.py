@@ -173,7 +173,7 @@ class BrokerLauncher:
                 raise BrokerError(
                     f"broker exited with code {proc.returncode}; see {self.logs_dir}/broker.out"
                 )
-            if _answers_metadata(self.bootstrap, 2.0):
+            if self._answers(2.0):
                 return self.status()
             time.sleep(0.3)
         raise BrokerError(f"broker did not answer within {timeout:.0f}s; see {self.logs_dir}")
@@ -200,7 +200,7 @@ class BrokerLauncher:
     def status(self) -> BrokerStatus:
         pid = self._pid()
         alive = pid is not None and _alive(pid)
-        answers = _answers_metadata(self.bootstrap, 2.0)
+        answers = self._answers(2.0)
         if answers and alive:
             detail = f"running: Kafka {KAFKA_VERSION} on {self.bootstrap} (pid {pid})"
         elif answers:
@@ -215,6 +215,10 @@ class BrokerLauncher:
         return self.logs_dir / "server.log"
 
     # internals -------------------------------------------------------------------------
+    def _answers(self, timeout: float) -> bool:
+        """Does a broker answer on our port? (The secure launcher probes with credentials.)"""
+        return _answers_metadata(self.bootstrap, timeout)
+
     def _pid(self) -> int | None:
         try:
             return int(self.pid_file.read_text().strip())
