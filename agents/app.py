@@ -36,7 +36,7 @@ class WorkerOptions:
 
     clock: str = "wall"  # "wall": the leader publishes ticks; "external": ticks come from outside
     tick_interval: float = 5.0
-    store: str = "rocksdict://"
+    store: str = "rocksdb://"
     web_enabled: bool = True
     web_port: int = 6066
     max_batch: int = 1000
@@ -85,10 +85,11 @@ def _attach_parts(
     app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions
 ) -> None:
     """Attach every part that exists; parts are added as their issues land."""
-    from agents import cases, clock, ingress
+    from agents import auditor, cases, clock, ingress
 
     ingress.attach(app, settings, catalogue, options)
     cases.attach(app, settings, catalogue, options)
+    auditor.attach(app, settings, catalogue, options)
     if options.clock == "wall":
         clock.attach_wall_clock(app, catalogue, options.tick_interval)
     import importlib.util

@@ -82,32 +82,51 @@ def to_in_record(event: Any) -> InRecord:
     )
 
 
-class _StoreReader:
-    """Read access to a Faust table's store by raw key, without the stream-context checks."""
+class TableIO:
+    """Raw-key access to a Faust table's store with an explicit partition.
+
+    A batch agent has no current event for Faust to take the partition from, so reads and
+    writes go to the store directly (memory and RocksDB stores alike) and each write is sent
+    to the changelog partition given here.
+    """
 
     def __init__(self, table: Any) -> None:
-        self._data = table.data
+        self.table = table
 
     def get(self, key: bytes) -> bytes | None:
-        try:
-            value = self._data[key]
-        except KeyError:
-            return None
-        return value  # type: ignore[no-any-return]
+        store = self.table.data
+        if hasattr(store, "_db_for_partition"):
+            return store._get(key)  # type: ignore[no-any-return]
+        return store.data.get(key)  # type: ignore[no-any-return]
 
     def items(self) -> Iterable[tuple[bytes, bytes]]:
-        return self._data.items()  # type: ignore[no-any-return]
+        store = self.table.data
+        if hasattr(store, "_db_for_partition"):
+            return list(store._iteritems())  # the databases of the active partitions
+        return list(store.data.items())
+
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+        store = self.table.data
+        if hasattr(store, "_db_for_partition"):
+            db = store._db_for_partition(partition)
+            if value is None:
+                db.delete(key)
+            else:
+                db.put(key, value)
+                store._key_index[key] = partition
+        else:
+            if value is None:
+                store.data.pop(key, None)
+            else:
+                store.data[key] = value
+            store._key_partition[key] = partition
+        self.table.send_changelog(partition, key, value)
 
 
-def apply_result(app: Any, tables: dict[str, Any], result: BatchResult) -> None:
+def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> None:
     """Write state (store + one changelog record per key) and queue outputs, no awaits."""
     for w in result.writes:
-        table = tables[w.table]
-        if w.value is None:
-            table.data.pop(w.key, None)
-        else:
-            table.data[w.key] = w.value
-        table.send_changelog(w.partition, w.key, w.value)
+        tables[w.table].put(w.partition, w.key, w.value)
     topics: dict[str, Any] = {}
     for o in result.out:
         topic = topics.get(o.topic)
@@ -129,13 +148,14 @@ def attach_batch_agent(
     on_batch: Any = None,
 ) -> Any:
     """Register a ``concurrency=1`` agent that feeds ``source`` to ``processor`` in batches."""
-    readers = {tname: _StoreReader(t) for tname, t in tables.items()}
+    io = {tname: TableIO(t) for tname, t in tables.items()}
+    readers: dict[str, StateReader] = dict(io)
 
     async def agent(stream: Any) -> None:
         async for events in stream.take_events(max_batch, within=within):
             batch = [to_in_record(e) for e in events]
             result = processor.process(batch, readers)
-            apply_result(app, tables, result)
+            apply_result(app, io, result)
             if on_batch is not None:
                 on_batch(len(batch), result)
 

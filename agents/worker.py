@@ -14,7 +14,9 @@ from regbus.config import Settings
 def worker_command(
     clock: str = typer.Option("wall", help="wall: publish ticks from real time; external: don't"),
     tick_interval: float = typer.Option(5.0, help="seconds between wall-clock ticks"),
-    store: str = typer.Option("rocksdict://", help="table store: rocksdict:// or memory://"),
+    store: str = typer.Option(
+        "rocksdb://", help="table store: rocksdb:// (RocksDB via rocksdict) or memory://"
+    ),
     web_port: int = typer.Option(6066, help="HTTP API port (127.0.0.1)"),
     no_web: bool = typer.Option(False, "--no-web", help="do not start the HTTP API"),
     loglevel: str = typer.Option("warning", help="worker log level"),

@@ -24,10 +24,17 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("topics", "streams.topics_cli", "app"),
     ("alerts", "streams.alerts_cli", "app"),
     ("schemas", "schemas.cli", "app"),
+    ("platform", "streams.platform_cli", "app"),
+    ("deadletter", "streams.deadletter_cli", "app"),
+    ("audit", "streams.audit_cli", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "agents.worker", "worker_command"),
     ("bench", "bench.run", "bench_command"),
+    ("publish", "streams.publish_cli", "publish_command"),
+    ("replay", "streams.audit_cli", "replay_command"),
+    ("simulate", "streams.simulate_cli", "simulate_command"),
+    ("demo", "regbus.demo", "demo_command"),
 ]
 
 

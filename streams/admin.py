@@ -46,3 +46,18 @@ async def list_topics(bootstrap: str) -> list[str]:
         return sorted(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic named ``<prefix>.…`` or ``<prefix>-…`` (a test's or a demo's own)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_kwargs())
+    await admin.start()
+    try:
+        doomed = [
+            t for t in await admin.list_topics() if t.startswith((f"{prefix}.", f"{prefix}-"))
+        ]
+        if doomed:
+            await admin.delete_topics(doomed, timeout_ms=30000)
+        return doomed
+    finally:
+        await admin.close()

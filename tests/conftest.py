@@ -27,9 +27,29 @@ def bootstrap() -> str:
 
 
 @pytest.fixture
-def prefix() -> str:
-    """A topic-name prefix unique to this test: its topics and groups touch no other test."""
-    return f"t{uuid.uuid4().hex[:12]}"
+def prefix(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A topic-name prefix unique to this test: its topics and groups touch no other test.
+
+    The test's topics are deleted afterwards (its workers are stopped by then), so a long
+    session does not leave the broker with tens of thousands of partitions."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    yield name
+    if "bootstrap" in request.fixturenames:
+        import asyncio
+
+        from streams.admin import delete_topics_with_prefix
+
+        bootstrap = request.getfixturevalue("bootstrap")
+        try:
+            asyncio.run(delete_topics_with_prefix(bootstrap, name))
+        except RuntimeError:  # inside a running loop (async test teardown): use a thread
+            import threading
+
+            t = threading.Thread(
+                target=lambda: asyncio.run(delete_topics_with_prefix(bootstrap, name))
+            )
+            t.start()
+            t.join(60)
 
 
 @pytest.fixture

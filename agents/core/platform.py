@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.core.calendar import WorkingCalendar
 from agents.core.context import Context
-from agents.core.ids import derive_id, iso
+from agents.core.ids import derive_id
 from schemas.models import AlertEvent, Event, InterviewRecommended, SlaBreached
 
 RULE_ID = "INTERVIEW_RECOMMENDED"
@@ -67,8 +67,11 @@ def record_breach(
     }
     outputs: list[Event] = []
     if len(window) >= policy.breaches:
+        # The n-th recommendation for a platform is one fact whichever breach completed the
+        # window: breaches reach this fold from several partitions in no fixed order, so an id
+        # taken from the triggering breach would differ between a run and its replay.
         ident = derive_id(
-            "alert", RULE_ID, "INTERVIEW", current.platform_id, iso(alert.observed_at)
+            "alert", RULE_ID, "INTERVIEW", current.platform_id, str(current.recommendations + 1)
         )
         rules = ", ".join(sorted({m.rule_id for m in window}))
         outputs.append(

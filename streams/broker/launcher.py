@@ -164,7 +164,7 @@ class BrokerLauncher:
         ]  # fmt: skip
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env,
+            start_new_session=True, env=env, preexec_fn=_raise_open_files_limit,
         )  # fmt: skip
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
@@ -242,6 +242,19 @@ class BrokerLauncher:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise BrokerError("formatting KRaft storage failed: " + proc.stderr.strip()[-300:])
+
+
+def _raise_open_files_limit() -> None:
+    """Every partition keeps a few files open; give the broker all the descriptors it may."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for want in (1_048_576, hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
+            return
+        except (ValueError, OSError):
+            continue
 
 
 def _require(tool: str, what: str) -> None:

@@ -46,6 +46,7 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
     rnd = random.Random(seed)
     steps: list[Step] = []
     expected: set[tuple[str, str, str]] = set()
+    breaches: dict[str, int] = {}
     for i in range(complaints):
         case = f"CP-{seed}-{i:03d}"
         platform = PLATFORMS[i % len(PLATFORMS)]
@@ -72,6 +73,8 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
             due = filed + timedelta(hours=hours)
             if due <= START + timedelta(hours=HOURS) and (acked is None or acked > hours):
                 expected.add((kind, f"COMPLAINT_ACKNOWLEDGE@{pct}", case))
+                if kind == "SlaBreached":
+                    breaches[platform] = breaches.get(platform, 0) + 1
     refunds = [
         ("clean", None),
         ("early", "PAID_BEFORE_APPROVAL"),
@@ -155,6 +158,10 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
             expected.add(("LifecycleViolationDetected", violation, case))
         if name == "twice":  # the second full payment also takes the total above approval
             expected.add(("LifecycleViolationDetected", "PAID_ABOVE_APPROVED", case))
+    # Three breaches by one platform within 30 days: the bureau recommends an interview (约谈).
+    for platform, count in breaches.items():
+        for n in range(1, count // 3 + 1):
+            expected.add(("InterviewRecommended", f"INTERVIEW_RECOMMENDED#{n}", platform))
     for h in range(HOURS + 1):
         steps.append(Step(START + timedelta(hours=h), None))
     # Ticks sort before events at the same instant (none coincide: events are off the hour).

@@ -1,0 +1,485 @@
+"""The regulator's two batch processors (pure: no Faust, Kafka or wall clock).
+
+:class:`CaseFactsProcessor` (per case id, reads the case topics and the alerts topic) keeps
+each case's timeline and complaint facts and sends *contributions* — (date, counters) per
+fact — to the subject topic, one record per platform / category per batch.
+:class:`ScorecardProcessor` (per subject) folds contributions into day buckets and decides
+the signals when time moves. See :mod:`agents.regulator` for the wiring and the reasoning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from agents.core import PlatformRecord, record_breach
+from agents.core.context import Context
+from agents.scorecard import (
+    COMPLAINT_EVENT_NAMES,
+    SignalsPolicy,
+    add_into,
+    alert_contribution,
+    category_subject,
+    complaint_contribution,
+    fold_complaint,
+    local_day,
+    mark_ack_breached,
+    prune,
+    settlement_alert,
+    settlement_check,
+    subject_kind,
+    surge_alert,
+    surge_check,
+    weeks_of,
+)
+from schemas.mapping import from_avro
+from schemas.models import AlertEvent, SlaBreached
+from streams.codec import DecodeError, EventCodec
+from streams.topics import CaseFamily, Catalogue
+
+log = logging.getLogger(__name__)
+
+CASES_TABLE = "regulator-cases"
+SUBJECTS_TABLE = "regulator-scorecards"
+CONTRIB_TABLE = "regulator-contrib"
+SUBJECT_TOPIC_SUFFIX = "regulator-by-subject"
+BUREAU_SOURCE = "/bureau/regulator"
+
+TIMELINE_MAX = 20
+"""Entries kept per case (case events and the alerts about it), newest by arrival."""
+RECENT_IDS = 32
+TICK_FORWARD_EVERY = timedelta(seconds=60)
+"""Watermarks are forwarded at most once per minute of tick time (and on every new day)."""
+RAISED_KEPT = 32
+_SEP = "\x1f"
+_META = "\x00wm" + _SEP
+_INTERVIEW = _SEP + "#interview"
+_CASE_ALERTS = frozenset(
+    {"SlaWarningRaised", "SlaBreached", "EscalationRaised", "LifecycleViolationDetected"}
+)
+_NOTE_FIELDS = (
+    "channel", "category", "priority", "forwarded_by", "reason", "level", "outcome",
+    "compensation_fen", "satisfaction", "amount_fen", "decision", "approved_amount_fen",
+    "deadline", "new_deadline", "negative_list_item", "verified_by", "rule_id", "severity",
+    "due_at", "violation", "threshold_pct",
+)  # fmt: skip
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _note(record: Mapping[str, Any]) -> str:
+    parts = []
+    for name in _NOTE_FIELDS:
+        value = record.get(name)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat(timespec="milliseconds")
+        parts.append(f"{name}={value}")
+    return " ".join(parts)
+
+
+# ---- stage 1: per case ---------------------------------------------------------------------
+class CaseFactsProcessor:
+    """Per case: timeline, complaint facts and contribution; forwards contributions and
+    watermarks to the subject topic. Pure (no Faust); never raises on input."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        ctx: Context,
+        subject_topic: str,
+        subject_partitions: int,
+        codec: EventCodec | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.subject_topic = subject_topic
+        self.subject_partitions = subject_partitions
+        self.codec = codec or EventCodec()
+        self.counters: Counter[str] = Counter()
+        self._complaints = catalogue.cases(CaseFamily.COMPLAINTS)
+        self._case_topics = {catalogue.cases(f) for f in CaseFamily}
+        self._alerts = catalogue.alerts
+        self._rule_types = {r.id: r.case_type.value for v in ctx.policy.versions for r in v.rules}
+        self._forwarded: dict[int, datetime] = {}
+
+    def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
+        run = _FactsBatch(self, tables[CASES_TABLE])
+        for rec in batch:
+            try:
+                name, record = self.codec.decode_raw(rec.value or b"")
+            except DecodeError:
+                self.counters["undecodable"] += 1  # the case agent dead-letters it
+                continue
+            except Exception:  # never expected from decode_raw; skip, never stop
+                log.exception(
+                    "regulator: cannot read %s/%s@%s", rec.topic, rec.partition, rec.offset
+                )
+                self.counters["undecodable"] += 1
+                continue
+            if name == "ClockTicked":
+                self.counters["ticks"] += 1
+                if rec.topic == self._complaints:
+                    self._forward_tick(rec.partition, record["tick_at"], run)
+                continue
+            if rec.topic == self._alerts:
+                case_id = self._alert(name, record, run)
+                if case_id is None:
+                    continue
+            elif rec.topic in self._case_topics:
+                case_id = record["case_id"]
+                self.counters["events"] += 1
+            else:
+                continue
+            env = run.envelope(case_id, rec.partition)
+            ident = record.get("alert_id") or record["event_id"]
+            if ident in env["ids"]:
+                run.replayed.add(case_id)  # a redelivery: its contribution is sent again
+                continue
+            env["ids"] = [*env["ids"][-(RECENT_IDS - 1) :], ident]
+            at = record.get("observed_at") or record["occurred_at"]
+            env["tl"] = [*env["tl"][-(TIMELINE_MAX - 1) :], [_ms(at), name, ident, _note(record)]]
+            run.touched.add(case_id)
+            run.changed.add(case_id)
+            if name in COMPLAINT_EVENT_NAMES:
+                fold_complaint(env.setdefault("f", {}), name, record)
+            elif name == "SlaBreached" and record["rule_id"] == "COMPLAINT_ACKNOWLEDGE":
+                mark_ack_breached(env.setdefault("f", {}))
+        run.flush()
+        for case_id in run.touched:
+            env = run.loaded[case_id]
+            run.result.writes.append(
+                StateWrite(CASES_TABLE, env["p"], case_id.encode(), orjson.dumps(env))
+            )
+        return run.result
+
+    def _alert(self, name: str, record: Mapping[str, Any], run: _FactsBatch) -> str | None:
+        """Queue breach and violation facts; return the case id for the timeline."""
+        self.counters["alerts"] += 1
+        case_type = self._rule_types.get(record["rule_id"])
+        contribution = alert_contribution(name, record, case_type)
+        if contribution is not None:
+            item: list[Any] = [*contribution]
+            if name == "SlaBreached":
+                # The interview fold needs the alert itself (record_breach).
+                item.append(from_avro(name, dict(record)).model_dump(mode="json"))
+            run.queue(record["platform_id"], "alert:" + record["alert_id"], item)
+        if name in _CASE_ALERTS or record["rule_id"] == "POLICY_VERSION_UNKNOWN":
+            return str(record["subject"])
+        return None
+
+    def _forward_tick(self, partition: int, tick_at: datetime, run: _FactsBatch) -> None:
+        last = self._forwarded.get(partition)
+        if last is not None and (
+            tick_at <= last
+            or (tick_at - last < TICK_FORWARD_EVERY and local_day(tick_at) == local_day(last))
+        ):
+            return
+        self._forwarded[partition] = tick_at
+        run.flush()  # everything before the tick reaches the subjects before its watermark
+        value = orjson.dumps({"t": "w", "src": partition, "at": _ms(tick_at)})
+        for target in range(self.subject_partitions):
+            run.result.out.append(OutRecord(self.subject_topic, None, value, partition=target))
+
+
+class _FactsBatch:
+    """One batch of :class:`CaseFactsProcessor`: cases loaded once, contributions coalesced
+    per subject (one record per subject per flush, the latest contribution per fact)."""
+
+    def __init__(self, proc: CaseFactsProcessor, store: StateReader) -> None:
+        self.proc = proc
+        self.store = store
+        self.result = BatchResult()
+        self.loaded: dict[str, dict[str, Any]] = {}
+        self.touched: set[str] = set()
+        """Cases to write back."""
+        self.changed: set[str] = set()
+        self.replayed: set[str] = set()
+        """Cases whose contribution to compare (changed) or re-send (replayed) at the flush."""
+        self.pending: dict[str, dict[str, list[Any]]] = {}
+
+    def envelope(self, case_id: str, partition: int) -> dict[str, Any]:
+        env = self.loaded.get(case_id)
+        if env is None:
+            raw = self.store.get(case_id.encode())
+            env = orjson.loads(raw) if raw is not None else {"tl": [], "ids": []}
+            self.loaded[case_id] = env
+        env["p"] = partition
+        return env
+
+    def queue(self, subject: str, fact: str, item: list[Any]) -> None:
+        self.pending.setdefault(subject, {})[fact] = item
+
+    def flush(self) -> None:
+        for case_id in self.changed | self.replayed:
+            env = self.loaded[case_id]
+            facts = env.get("f")
+            contribution = None if facts is None else complaint_contribution(facts)
+            if contribution is None:
+                continue
+            if case_id in self.replayed or env.get("c") != list(contribution):
+                env["c"] = list(contribution)
+                fact = "case:" + case_id
+                self.queue(facts["pl"], fact, [*contribution])  # type: ignore[index]
+                self.queue(category_subject(facts["cat"]), fact, [*contribution])  # type: ignore[index]
+        self.changed.clear()
+        self.replayed.clear()
+        topic = self.proc.subject_topic
+        for subject, items in self.pending.items():
+            body = orjson.dumps({"t": "c", "i": [[fact, *item] for fact, item in items.items()]})
+            self.result.out.append(OutRecord(topic, subject.encode(), body))
+            self.proc.counters["contributions"] += len(items)
+        self.pending.clear()
+
+
+# ---- stage 2: per subject ------------------------------------------------------------------
+class ScorecardProcessor:
+    """Per platform / category: day buckets from contributions, signals on watermarks."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        ctx: Context,
+        policy: SignalsPolicy,
+        sources: int,
+        codec: EventCodec | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.ctx = ctx
+        self.policy = policy
+        self.sources = sources
+        self.codec = codec or EventCodec()
+        self.counters: Counter[str] = Counter()
+        self.alerts_raised: Counter[tuple[str, str]] = Counter()
+        self._meta: dict[int, dict[str, Any]] = {}
+
+    # partition lifecycle ---------------------------------------------------------------
+    def forget(self, partitions: Iterable[int]) -> None:
+        for p in partitions:
+            self._meta.pop(p, None)
+
+    def _partition_meta(self, partition: int, store: StateReader) -> dict[str, Any]:
+        meta = self._meta.get(partition)
+        if meta is None:
+            raw = store.get(f"{_META}{partition}".encode())
+            meta = orjson.loads(raw) if raw else {"p": partition, "wm": {}, "closed": None}
+            self._meta[partition] = meta
+        return meta
+
+    def clock(self, partition: int) -> datetime | None:
+        """The subject partition's time: the minimum watermark over the complaint partitions
+        (None until every one of them has reported)."""
+        meta = self._meta.get(partition)
+        if meta is None or len(meta["wm"]) < self.sources:
+            return None
+        return _from_ms(min(meta["wm"].values()))
+
+    # the batch -------------------------------------------------------------------------
+    def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
+        subjects, contribs = tables[SUBJECTS_TABLE], tables[CONTRIB_TABLE]
+        result = BatchResult()
+        loaded: dict[str, dict[str, Any]] = {}
+        changed: set[str] = set()
+        contrib_writes: dict[str, tuple[int, bytes | None]] = {}
+        metas: set[int] = set()
+
+        def subject_state(subject: str, partition: int) -> dict[str, Any]:
+            env = loaded.get(subject)
+            if env is None:
+                raw = subjects.get(subject.encode())
+                env = orjson.loads(raw) if raw is not None else _new_subject(partition)
+                loaded[subject] = env
+            return env
+
+        def contrib(key: str) -> Any:
+            pending = contrib_writes.get(key)
+            raw = pending[1] if pending is not None else contribs.get(key.encode())
+            return None if raw is None else orjson.loads(raw)
+
+        for rec in batch:
+            try:
+                msg = orjson.loads(rec.value or b"")
+                if msg["t"] == "c":  # [[fact, day, counters(, alert)], ...] of one subject
+                    subject = (rec.key or b"").decode()
+                    env = subject_state(subject, rec.partition)
+                    env["p"] = rec.partition
+                    for fact, day, vec, *alert in msg["i"]:
+                        key = f"{subject}{_SEP}{fact}"
+                        new = [day, vec]
+                        old = contrib(key)
+                        self.counters["contributions"] += 1
+                        if old == new:
+                            continue
+                        _apply(env, old, new)
+                        changed.add(subject)
+                        contrib_writes[key] = (rec.partition, orjson.dumps(new))
+                        if old is None and alert:
+                            self._interview(subject, rec.partition, alert[0], contrib,
+                                            contrib_writes, result)  # fmt: skip
+                elif msg["t"] == "w":
+                    meta = self._partition_meta(rec.partition, subjects)
+                    before = self.clock(rec.partition)
+                    src = str(msg["src"])
+                    meta["wm"][src] = max(meta["wm"].get(src, 0), msg["at"])
+                    metas.add(rec.partition)
+                    now = self.clock(rec.partition)
+                    if now is not None and (before is None or now > before):
+                        self._evaluate(rec.partition, now, subjects, loaded, changed, result)
+            except Exception:  # a malformed internal record: log, skip, never stop
+                log.exception("regulator: bad subject record %s@%s", rec.partition, rec.offset)
+                self.counters["skipped"] += 1
+
+        for subject in changed:
+            env = loaded[subject]
+            result.writes.append(
+                StateWrite(SUBJECTS_TABLE, env["p"], subject.encode(), orjson.dumps(env))
+            )
+        for key, (partition, value) in contrib_writes.items():
+            result.writes.append(StateWrite(CONTRIB_TABLE, partition, key.encode(), value))
+        for partition in metas:
+            meta = self._meta[partition]
+            meta_key = f"{_META}{partition}".encode()
+            result.writes.append(
+                StateWrite(SUBJECTS_TABLE, partition, meta_key, orjson.dumps(meta))
+            )
+        return result
+
+    # signals ---------------------------------------------------------------------------
+    def _evaluate(
+        self,
+        partition: int,
+        now: datetime,
+        subjects: StateReader,
+        loaded: dict[str, dict[str, Any]],
+        changed: set[str],
+        result: BatchResult,
+    ) -> None:
+        """Time moved to ``now``: judge dirty weeks (surge) and, once per closed day, the
+        30-day settlement rate, for every subject of this partition."""
+        meta = self._meta[partition]
+        today = local_day(now)
+        closed = (today - timedelta(days=1)).isoformat()
+        new_day = meta["closed"] is None or closed > meta["closed"]
+        meta["closed"] = closed if new_day else meta["closed"]
+        names = set(loaded)
+        for key, _raw in subjects.items():
+            name = key.decode()
+            if not name.startswith("\x00"):
+                names.add(name)
+        policy = self.policy
+        for subject in sorted(names):
+            env = loaded.get(subject)
+            if env is None:
+                raw = subjects.get(subject.encode())
+                if raw is None:
+                    continue
+                env = orjson.loads(raw)
+            if env["p"] != partition:
+                continue
+            kind = subject_kind(subject)
+            dirty = False
+            first = date.fromisoformat(env["first"]) if env.get("first") else None
+            pending = []
+            for week in sorted(env["dw"]):
+                monday = date.fromisoformat(week)
+                if monday > today:
+                    pending.append(week)
+                    continue
+                check = surge_check(env["days"], first, monday, policy.surge)
+                if check.triggered and kind in policy.surge.subjects:
+                    alert = surge_alert(subject, check, policy, self._version(monday), now)
+                    dirty |= self._raise(env, alert, result)
+            if pending != env["dw"]:
+                env["dw"], dirty = pending, True
+            if new_day and kind in policy.settlement.subjects:
+                check_s = settlement_check(
+                    env["days"], today - timedelta(days=1), policy.settlement
+                )
+                if check_s.low and env.get("low") is None:
+                    alert = settlement_alert(subject, check_s, policy, self._version(check_s.end),
+                                             now)  # fmt: skip
+                    self._raise(env, alert, result)
+                    env["low"], dirty = closed, True
+                elif not check_s.low and env.get("low") is not None:
+                    env["low"], dirty = None, True
+            if new_day:
+                keep_from = today - timedelta(days=policy.keep_days)
+                if env.get("floor") != keep_from.isoformat():
+                    prune(env["days"], keep_from)
+                    env["floor"], dirty = keep_from.isoformat(), True
+            if dirty:
+                loaded[subject] = env
+                changed.add(subject)
+
+    def _raise(self, env: dict[str, Any], alert: AlertEvent, result: BatchResult) -> bool:
+        if alert.alert_id in env["raised"]:
+            return False
+        env["raised"] = [*env["raised"][-(RAISED_KEPT - 1) :], alert.alert_id]
+        self._emit(alert, result)
+        self.counters["signals"] += 1
+        return True
+
+    def _emit(self, alert: AlertEvent, result: BatchResult) -> None:
+        _key, value, headers = self.codec.encode(alert, BUREAU_SOURCE)
+        result.out.append(OutRecord(self.catalogue.alerts, alert.subject.encode(), value, headers))
+        self.alerts_raised[(alert.rule_id, alert.level.value)] += 1
+
+    def _interview(
+        self,
+        platform: str,
+        partition: int,
+        alert_json: Mapping[str, Any],
+        contrib: Any,
+        writes: dict[str, tuple[int, bytes | None]],
+        result: BatchResult,
+    ) -> None:
+        key = platform + _INTERVIEW
+        stored = contrib(key)
+        record = PlatformRecord.model_validate(stored) if stored is not None else None
+        new, outputs = record_breach(record, SlaBreached.model_validate(alert_json), self.ctx)
+        writes[key] = (partition, orjson.dumps(new.model_dump(mode="json")))
+        for ev in outputs:
+            if isinstance(ev, AlertEvent):
+                self._emit(ev, result)
+                self.counters["interviews"] += 1
+
+    def _version(self, day: date) -> str:
+        return self.ctx.policy.version_at(day).id
+
+
+def _new_subject(partition: int) -> dict[str, Any]:
+    return {
+        "p": partition, "days": {}, "first": None, "floor": None, "dw": [], "low": None,
+        "raised": [],
+    }  # fmt: skip
+
+
+def _apply(env: dict[str, Any], old: list[Any] | None, new: list[Any]) -> None:
+    """Replace a fact's old contribution by its new one in the day buckets."""
+    days = env["days"]
+    floor = env.get("floor")
+    touched = []
+    for contribution, sign in ((old, -1), (new, 1)):
+        if contribution is None or contribution[0] is None:
+            continue
+        day, vec = contribution
+        if floor is not None and day < floor:
+            continue  # older than the buckets kept (pruned): not counted any more
+        add_into(days, day, vec, sign)
+        touched.append(day)
+        if sign > 0 and (env["first"] is None or day < env["first"]):
+            env["first"] = day
+    dirty = set(env["dw"]) | weeks_of(touched)
+    env["dw"] = sorted(dirty)

@@ -1,0 +1,90 @@
+"""The report document and page from an in-memory replay of a busy month (no broker)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import jsonschema
+import pytest
+
+from agents.core import engine
+from bench.bench_replay import START, workload
+from regbus.config import PROJECT_ROOT
+from streams.audit.collect import Collector
+from streams.audit.fold import AsOf, ReplayFolder
+from streams.audit.html import render_html
+from streams.audit.metrics import SETTLEMENT_TARGET
+from streams.audit.report import build_report
+from streams.replay import ReplayResult
+from streams.topics import Catalogue
+
+from .helpers import FakeRecord
+
+SVG = "{http://www.w3.org/2000/svg}"
+CAT = Catalogue("report", case_partitions=2)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    records = workload(CAT, 2500, 0.9, timedelta(hours=4), seed=21)
+    log: dict[tuple[str, int], list[FakeRecord]] = {}
+    for topic, p, key, value, headers in records:
+        part = log.setdefault((topic, p), [])
+        part.append(FakeRecord(len(part), 1_000 + len(part), key, value, headers))
+    collector = Collector()
+    until = START + timedelta(days=25)
+    folder = ReplayFolder(CAT, AsOf.at(until), collector, ctx=engine.default_context())
+    for (topic, p), recs in sorted(log.items()):
+        folder.feed(topic, p, recs)
+    folder.finish()
+    result = ReplayResult(folder.as_of, folder, collector, 1.0)
+    return build_report(result, source={"prefix": CAT.prefix})
+
+
+def test_report_validates_against_its_schema(report) -> None:
+    schema = json.loads((PROJECT_ROOT / "docs" / "audit-report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    assert report["summary"]["cases"] > 100 and report["platforms"]
+
+
+def test_scorecards_follow_their_definitions(report) -> None:
+    for p in report["platforms"]:
+        c, m = p["complaints"], p["metrics"]
+        mediated = c["settled"] + c["not_settled"]
+        if mediated:
+            assert m["settlement_rate"] == round(c["settled"] / mediated, 4)
+            assert m["settlement_below_target"] == (m["settlement_rate"] < SETTLEMENT_TARGET)
+        decided = c["acknowledged_in_time"] + c["acknowledged_late_or_overdue"]
+        if decided:
+            assert m["response_rate"] == round(c["acknowledged_in_time"] / decided, 4)
+        if c["filed"]:
+            assert m["resolution_rate"] == round(c["resolved"] / c["filed"], 4)
+    assert any(p["metrics"]["settlement_rate"] is not None for p in report["platforms"])
+
+
+def test_page_is_well_formed_self_contained_and_carries_the_chart_data(report) -> None:
+    page = render_html(report)
+    HTMLParser().feed(page)  # the browser's view
+    root = ET.fromstring(page.split("\n", 1)[1])  # and well-formed XML
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert {"svg", "table", "details"} <= tags and not {"script", "img", "link"} & tags
+    bars = {
+        el.get("data-platform"): float(el.get("data-value"))
+        for el in root.iter(f"{SVG}rect")
+        if el.get("data-platform")
+    }
+    assert bars == {
+        s["platform_id"]: s["settlement_rate"]
+        for s in report["charts"]["settlement"]
+        if s["settlement_rate"] is not None
+    }
+    (line,) = [el for el in root.iter(f"{SVG}line") if el.get("class") == "target"]
+    assert float(line.get("data-value")) == SETTLEMENT_TARGET
+    points = [el for el in root.iter(f"{SVG}circle") if el.get("class") == "point"]
+    assert len(points) == sum(len(s["points"]) for s in report["charts"]["sla_compliance"][
+        "platforms"])  # fmt: skip
+    breach_bars = {el.get("data-rule") for el in root.iter(f"{SVG}rect") if el.get("data-rule")}
+    assert breach_bars == {r["rule_id"] for r in report["charts"]["breaches_by_rule"]}
