@@ -38,23 +38,37 @@ _COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
+def _load(module: str, attr: str) -> object | None:
+    """The sub-app or command, or None when its module is not part of this checkout."""
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        return _broken(module, exc)
+    except Exception as exc:  # one broken part must not take every other command down
+        return _broken(module, exc)
+
+
+def _broken(module: str, exc: Exception) -> object:
+    def command() -> None:
+        typer.echo(f"error: {module} failed to load: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2)
+
+    return command
+
+
 def _mount() -> None:
     for name, module, attr in _GROUPS:
-        try:
-            sub = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue  # that part is not built yet
-            raise
-        app.add_typer(sub, name=name)
+        sub = _load(module, attr)
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=name)
+        elif sub is not None:
+            app.command(name=name)(sub)  # type: ignore[arg-type]
     for name, module, attr in _COMMANDS:
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        app.command(name=name)(fn)
+        fn = _load(module, attr)
+        if fn is not None:
+            app.command(name=name)(fn)  # type: ignore[arg-type]
 
 
 _mount()
