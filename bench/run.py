@@ -30,6 +30,7 @@ BENCHMARKS = [
     "bench.bench_deadlines",
     "bench.bench_replay",
     "bench.bench_latency",
+    "bench.bench_e2e",
 ]
 
 

@@ -1,0 +1,103 @@
+"""The simulator's prediction: full coverage, its own rule table, and agreement with the core.
+
+The prediction is computed by the simulator's own clock model and lifecycle rules
+(streams/simulator/oracle.py, clock.py, workcal.py), never by agents.core. Here, without a
+broker, every case of the default run is also folded through the core (with the same ticks),
+and the two computations must agree alert for alert, down to the observation instant. The
+broker test (test_system.py) then checks the real worker against the same prediction.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import date, datetime
+
+import pytest
+
+from agents.core import default_context, handle
+from schemas.models import ClockTicked, Event, ViolationCode
+from streams.simulator import ExpectedAlert, SimConfig, Simulation, Tick
+from streams.simulator.rules import RULE_IDS, VIOLATION_STYLE
+from streams.simulator.watch import case_level
+from tests.sim.coverage import missing_coverage, policy_rule_ids
+
+
+def _run(cfg: SimConfig) -> tuple[Simulation, list[ExpectedAlert]]:
+    alerts: list[ExpectedAlert] = []
+    sim = Simulation(cfg, sink=alerts.append)
+    for _ in sim:
+        pass
+    return sim, alerts
+
+
+def test_rule_table_is_the_policy_files() -> None:
+    assert set(RULE_IDS) == policy_rule_ids()
+    assert set(VIOLATION_STYLE) == {c.value for c in ViolationCode}
+
+
+@pytest.mark.parametrize("seed", [8, 1, 2026])
+def test_default_run_predicts_every_rule_violation_and_dead_letter(seed: int) -> None:
+    sim, alerts = _run(SimConfig(seed=seed))
+    assert missing_coverage(alerts, sim.outcome.dead_letters) == []
+
+
+_CTX = default_context()
+
+
+def _tick(at: datetime) -> ClockTicked:
+    return ClockTicked(event_id="t", case_id="", platform_id="bureau", occurred_at=at, tick_at=at)
+
+
+def _core_alerts(
+    events: list[Event], ticks: list[datetime], tick_events: list[ClockTicked]
+) -> set[tuple[object, ...]]:
+    """One case through the core, in the order the worker sees it: each event before the
+    ticks at or after its instant."""
+    ctx = _CTX
+    state = None
+    out: set[tuple[object, ...]] = set()
+    ti = bisect.bisect_left(ticks, events[0].occurred_at)
+    stream: list[Event] = []
+    for event in events:
+        while ti < len(ticks) and ticks[ti] < event.occurred_at:
+            stream.append(tick_events[ti])
+            ti += 1
+        stream.append(event)
+    stream += tick_events[ti:]
+    for event in stream:
+        decision = handle(state, event, ctx)
+        state = decision.state
+        out |= {ExpectedAlert.from_alert(a).full() for a in decision.alerts}
+    return out
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [SimConfig(), SimConfig(seed=3, tick_minutes=37, days=20, start=date(2026, 1, 20))],
+    ids=["default", "spring-festival-odd-ticks"],
+)
+def test_prediction_agrees_with_the_core_case_by_case(cfg: SimConfig) -> None:
+    alerts: list[ExpectedAlert] = []
+    sim = Simulation(cfg, sink=alerts.append)
+    events: defaultdict[tuple[str, str], list[Event]] = defaultdict(list)
+    ticks: list[datetime] = []
+    for item in sim:
+        if isinstance(item, Tick):
+            ticks.append(item.at)
+        elif item.routed and item.event is not None:
+            events[(type(item.event).__module__, item.case_id)].append(item.event)
+    expected: defaultdict[str, set[tuple[object, ...]]] = defaultdict(set)
+    for a in alerts:
+        if case_level(a) and a.kind != "InterviewRecommended":  # per platform, not per case
+            expected[a.subject].add(a.full())
+    actual: defaultdict[str, set[tuple[object, ...]]] = defaultdict(set)
+    tick_events = [_tick(t) for t in ticks]
+    for (_family, case_id), case_events in events.items():
+        actual[case_id] |= _core_alerts(case_events, ticks, tick_events)
+    differing = [c for c in set(expected) | set(actual) if expected[c] != actual[c]]
+    assert not differing, {
+        c: (sorted(expected[c] - actual[c], key=str), sorted(actual[c] - expected[c], key=str))
+        for c in differing[:3]
+    }
+    assert sum(map(len, expected.values())) > 1000

@@ -1,0 +1,50 @@
+"""The default simulated month through the real broker and a real worker subprocess.
+
+The worker must raise exactly the alerts the simulator predicted from its own bookkeeping —
+same rule, threshold, case, deadline, level, severity and observation instant — and exactly
+the dead letters by reason; and that output must contain every SLA rule of the policy file,
+every lifecycle violation and every dead-letter reason. About a minute on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from regbus.config import Settings
+from streams.simulator import ExpectedAlert, SimConfig, Simulation
+from streams.simulator.publish import prepare, publish_simulation
+from streams.simulator.watch import SystemWatch, case_level, compare
+from tests.sim.coverage import missing_coverage
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+
+async def test_default_month_raises_exactly_the_predicted_alerts(
+    settings: Settings, worker_factory
+) -> None:
+    cfg = SimConfig()
+    expected: list[ExpectedAlert] = []
+    sim = Simulation(cfg, sink=expected.append)
+    catalogue = await prepare(settings, cfg)  # before the worker: it subscribes at once
+    worker = worker_factory("--no-web")
+    watch = SystemWatch(settings.bootstrap, catalogue)
+    watching = asyncio.create_task(watch.run())
+    try:
+        stats = await publish_simulation(settings, sim, cfg)
+        predicted = [a for a in expected if case_level(a)]
+        dead = dict(sim.outcome.dead_letters)
+        settled = await watch.wait_for(len(predicted), sum(dead.values()), timeout=120)
+        assert worker.alive(), worker.log_tail()
+        assert settled, f"the system did not settle:\n{worker.log_tail()}"
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+    assert stats.routed == sim.outcome.routed and stats.ticks == cfg.grid.count
+    result = compare(expected, watch.alerts, dead, dict(watch.dead_letters))
+    assert result.ok, result.describe()
+    assert missing_coverage(expected, dead) == []
+    assert missing_coverage(watch.alerts, watch.dead_letters) == []
