@@ -68,8 +68,9 @@ class CaseProcessor:
             index = self._indexes[partition] = DeadlineIndex()
             for key, raw in store.items():
                 envelope = orjson.loads(raw)
-                if envelope["p"] == partition:
-                    index.sync(key.decode(), engine.due_entries(engine.load_state(envelope["s"])))
+                state = engine.load_state(envelope["s"]) if envelope["p"] == partition else None
+                if state is not None:
+                    index.sync(key.decode(), engine.due_entries(state))
         return index
 
     # the batch -------------------------------------------------------------------------
@@ -186,10 +187,11 @@ def attach(
             options.max_batch, options.batch_within,
         )  # fmt: skip
 
-    @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         for family, proc in processors.items():
             proc.forget(tp.partition for tp in revoked if tp.topic == catalogue.cases(family))
+
+    app.on_partitions_revoked.connect(_on_revoked)
 
     app.regbus_case_processors = processors
     return processors

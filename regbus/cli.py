@@ -7,6 +7,7 @@ lazily so that ``regbus --help`` stays fast and a broken optional part cannot br
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
 
@@ -38,7 +39,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
-def _load(module: str, attr: str) -> object | None:
+def _load(module: str, attr: str) -> Any:
     """The sub-app or command, or None when its module is not part of this checkout."""
     try:
         return getattr(importlib.import_module(module), attr)
@@ -50,7 +51,7 @@ def _load(module: str, attr: str) -> object | None:
         return _broken(module, exc)
 
 
-def _broken(module: str, exc: Exception) -> object:
+def _broken(module: str, exc: Exception) -> Any:
     def command() -> None:
         typer.echo(f"error: {module} failed to load: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2)
@@ -64,11 +65,11 @@ def _mount() -> None:
         if isinstance(sub, typer.Typer):
             app.add_typer(sub, name=name)
         elif sub is not None:
-            app.command(name=name)(sub)  # type: ignore[arg-type]
+            app.command(name=name)(sub)
     for name, module, attr in _COMMANDS:
         fn = _load(module, attr)
         if fn is not None:
-            app.command(name=name)(fn)  # type: ignore[arg-type]
+            app.command(name=name)(fn)
 
 
 _mount()
