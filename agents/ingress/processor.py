@@ -1,0 +1,343 @@
+"""The ingress processor: every record platforms and bureau units write passes here first.
+
+For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bureau``) the
+:class:`IngressProcessor` decides, in this order:
+
+1. decode (Confluent framing, Avro, pydantic, CloudEvents headers) → the codec's reason;
+2. identity: ``ce_source`` and ``platform_id`` must name the topic's owner → SPOOFED_SOURCE;
+   a platform must be registered and not revoked (the bureau's events must name a registered
+   platform) → UNKNOWN_PLATFORM;
+3. who may send what (:data:`SEND_RULES`) → FORBIDDEN_TYPE;
+4. envelope consistency (non-empty case id, record key = case id, ``ce_id`` = event id,
+   ``ce_subject`` = case id) → INVALID_VALUE;
+5. ``occurred_at`` more than the tolerance ahead of the clock → FUTURE_TIMESTAMP;
+6. dedup by (``ce_source``, ``ce_id``): a resend is counted, not routed;
+7. route the *original* key/value/headers to the canonical case topic, and for the
+   bureau's messages to a platform (:attr:`SendRule.inbox`) also to that platform's inbox.
+
+Illegal lifecycle transitions are not checked here: the case agents own the lifecycles.
+The processor is pure (no Faust, no Kafka, no wall clock except the injected ``clock`` for
+the future check) and never raises on input: anything unexpected is dead-lettered as
+INVALID_VALUE with the exception in the detail. :mod:`agents.ingress.wiring` runs it in Faust.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+import orjson
+
+from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from agents.ingress.rules import SEND_RULES, Sender, refusal
+from schemas.models import DeadLetterReason
+from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
+from streams.codec import DecodeError, EventCodec
+from streams.deadletter_record import dead_letter
+from streams.registry import PLATFORM_ID
+from streams.topics import CaseFamily, Catalogue
+
+log = logging.getLogger(__name__)
+
+DEDUP_TABLE = "ingress-dedup"
+DEFAULT_FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class PlatformStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+    UNKNOWN = "UNKNOWN"
+
+
+class PlatformLookup(Protocol):
+    def status(self, platform_id: str) -> PlatformStatus: ...
+
+
+class PlatformDirectory:
+    """The registry topic folded into ``platform id → status`` (latest entry wins)."""
+
+    def __init__(self, statuses: Mapping[str, PlatformStatus] | None = None) -> None:
+        self._status: dict[str, PlatformStatus] = dict(statuses or {})
+
+    def status(self, platform_id: str) -> PlatformStatus:
+        return self._status.get(platform_id, PlatformStatus.UNKNOWN)
+
+    def apply(self, key: bytes | None, value: bytes | None) -> bool:
+        """Apply one registry record; True if a platform's status changed."""
+        if not key:
+            return False
+        pid = key.decode("utf-8", "replace")
+        if value is None:
+            new = PlatformStatus.UNKNOWN
+        else:
+            try:
+                entry = orjson.loads(value)
+                revoked = bool(entry.get("revoked")) if isinstance(entry, dict) else True
+            except orjson.JSONDecodeError:
+                log.warning("registry entry for %r is not JSON; treating it as revoked", pid)
+                revoked = True
+            new = PlatformStatus.REVOKED if revoked else PlatformStatus.ACTIVE
+        old = self._status.get(pid, PlatformStatus.UNKNOWN)
+        if new is PlatformStatus.UNKNOWN:
+            self._status.pop(pid, None)
+        else:
+            self._status[pid] = new
+        return new is not old
+
+    def snapshot(self) -> dict[str, PlatformStatus]:
+        return dict(self._status)
+
+
+@dataclass
+class IngressMetrics:
+    """Every record the processor sees ends in exactly one of routed / duplicates / dead."""
+
+    received: int = 0
+    routed: int = 0
+    inbox_copies: int = 0
+    duplicates: int = 0
+    redelivered: int = 0
+    """Records at or below the partition's processed offset (a rebalance or crash replay):
+    skipped entirely, so a poison record is dead-lettered once."""
+    dead_lettered: Counter[DeadLetterReason] = field(default_factory=Counter)
+    dead_letter_failures: int = 0
+
+    @property
+    def accounted(self) -> int:
+        return self.routed + self.duplicates + sum(self.dead_lettered.values())
+
+
+class _Reject(Exception):
+    """Control flow inside the processor: becomes a dead letter, never escapes."""
+
+    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+
+
+_CE_HEADERS = frozenset({CE_ID, CE_SOURCE, "ce_type", "ce_specversion", "ce_time", CE_SUBJECT})
+
+
+class IngressProcessor:
+    """The ingress checks as a :class:`agents.batching.BatchProcessor` (pure; never raises)."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        platforms: PlatformLookup,
+        *,
+        codec: EventCodec | None = None,
+        clock: Callable[[], datetime] | None = None,
+        future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+    ) -> None:
+        self.catalogue = catalogue
+        self.platforms = platforms
+        self.codec = codec or EventCodec()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.future_tolerance = future_tolerance
+        self.metrics = IngressMetrics()
+        self._ingress_prefix = f"{catalogue.prefix}.ingress."
+        self._owners: dict[str, tuple[Sender, str] | None] = {}
+        self._case_topics = {fam: catalogue.cases(fam) for fam in CaseFamily}
+
+    # topic ownership ----------------------------------------------------------------------
+    def owner(self, topic: str) -> tuple[Sender, str] | None:
+        """(sender kind, platform id or "") of an ingress topic; None if it is not one."""
+        try:
+            return self._owners[topic]
+        except KeyError:
+            pass
+        found: tuple[Sender, str] | None = None
+        if topic.startswith(self._ingress_prefix):
+            rest = topic[len(self._ingress_prefix) :]
+            if rest == "bureau":
+                found = (Sender.BUREAU, "")
+            elif PLATFORM_ID.match(rest):
+                found = (Sender.PLATFORM, rest)
+        self._owners[topic] = found
+        return found
+
+    def needs_registry_sync(self, batch: Iterable[InRecord]) -> bool:
+        """True if a record comes from a platform the directory does not list as active."""
+        for topic in {rec.topic for rec in batch}:
+            owner = self.owner(topic)
+            if owner and owner[0] is Sender.PLATFORM:
+                if self.platforms.status(owner[1]) is not PlatformStatus.ACTIVE:
+                    return True
+        return False
+
+    # the batch ----------------------------------------------------------------------------
+    def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
+        dedup = tables[DEDUP_TABLE]
+        result = BatchResult()
+        horizon = self._clock() + self.future_tolerance
+        done: dict[tuple[str, int], int] = {}
+        seen: set[bytes] = set()
+        m = self.metrics
+        for rec in batch:
+            tp = (rec.topic, rec.partition)
+            last = done.get(tp)
+            if last is None:
+                last = done[tp] = _read_offset(dedup.get(_hw_key(*tp)))
+            if rec.offset <= last:
+                m.redelivered += 1
+                continue
+            done[tp] = rec.offset
+            m.received += 1
+            try:
+                self._one(rec, dedup, seen, horizon, result)
+            except _Reject as rej:
+                self._dead(rec, rej.reason, rej.detail, result)
+            except Exception as exc:  # a bug must not stop the stream: park the record
+                log.exception("ingress: unexpected error on %s[%d]@%d", *tp, rec.offset)
+                self._dead(
+                    rec, DeadLetterReason.INVALID_VALUE,
+                    f"internal error: {type(exc).__name__}: {exc}", result,
+                )  # fmt: skip
+        for (topic, partition), offset in done.items():
+            if offset >= 0:
+                result.writes.append(
+                    StateWrite(DEDUP_TABLE, partition, _hw_key(topic, partition), b"%d" % offset)
+                )
+        return result
+
+    def _one(
+        self,
+        rec: InRecord,
+        dedup: StateReader,
+        seen: set[bytes],
+        horizon: datetime,
+        result: BatchResult,
+    ) -> None:
+        owner = self.owner(rec.topic)
+        if owner is None:
+            raise _Reject(DeadLetterReason.WRONG_TOPIC, f"{rec.topic} is not an ingress topic")
+        sender, owner_id = owner
+        _check_repeated_headers(rec.headers)
+        try:
+            event = self.codec.decode(rec.value, rec.headers)  # type: ignore[arg-type]
+        except DecodeError as exc:
+            raise _Reject(exc.reason, exc.detail) from None
+        hd = header_dict(rec.headers)
+        source_bytes = hd[CE_SOURCE] or b""
+        source = source_bytes.decode("utf-8", "replace")
+        try:
+            kind, name = parse_source(source)
+        except ValueError as exc:
+            raise _Reject(DeadLetterReason.SPOOFED_SOURCE, str(exc)) from None
+
+        if sender is Sender.PLATFORM:
+            if kind != "platforms" or name != owner_id:
+                raise _Reject(DeadLetterReason.SPOOFED_SOURCE, f"ce_source {source} on {rec.topic}")
+            if event.platform_id != owner_id:
+                raise _Reject(
+                    DeadLetterReason.SPOOFED_SOURCE,
+                    f"platform_id {event.platform_id!r} on {rec.topic}",
+                )
+            status = self.platforms.status(owner_id)
+            if status is not PlatformStatus.ACTIVE:
+                raise _Reject(
+                    DeadLetterReason.UNKNOWN_PLATFORM, f"platform {owner_id!r} is {status.lower()}"
+                )
+        else:
+            if kind != "bureau":
+                raise _Reject(DeadLetterReason.SPOOFED_SOURCE, f"ce_source {source} on {rec.topic}")
+            if self.platforms.status(event.platform_id) is PlatformStatus.UNKNOWN:
+                raise _Reject(
+                    DeadLetterReason.UNKNOWN_PLATFORM,
+                    f"platform_id {event.platform_id!r} is not registered",
+                )
+
+        refused = refusal(event, sender)
+        if refused is not None:
+            raise _Reject(DeadLetterReason.FORBIDDEN_TYPE, f"{refused[0]}: {refused[1]}")
+
+        case_id = event.case_id.encode()
+        if not case_id:
+            raise _Reject(DeadLetterReason.INVALID_VALUE, "case_id is empty")
+        if rec.key != case_id:
+            raise _Reject(
+                DeadLetterReason.INVALID_VALUE,
+                f"record key {rec.key!r} is not the case id {event.case_id!r}",
+            )
+        ce_id = hd[CE_ID] or b""
+        if ce_id != event.event_id.encode():
+            raise _Reject(DeadLetterReason.INVALID_VALUE, "ce_id header is not the event_id")
+        subject = hd.get(CE_SUBJECT)
+        if subject is not None and subject != case_id:
+            raise _Reject(DeadLetterReason.INVALID_VALUE, "ce_subject header is not the case_id")
+        if event.occurred_at > horizon:
+            raise _Reject(
+                DeadLetterReason.FUTURE_TIMESTAMP,
+                f"occurred_at {event.occurred_at.isoformat()} is more than "
+                f"{self.future_tolerance} ahead of the bureau clock",
+            )
+
+        value: bytes = rec.value or b""  # decoded above, so never None here
+        key = b"d\x00" + source_bytes + b"\x00" + ce_id
+        if key in seen or dedup.get(key) is not None:
+            self.metrics.duplicates += 1
+            return
+        seen.add(key)
+        where = f"{rec.topic}/{rec.partition}/{rec.offset}".encode()
+        result.writes.append(StateWrite(DEDUP_TABLE, rec.partition, key, where))
+        rule = SEND_RULES[event.EVENT_NAME]
+        headers: list[tuple[str, bytes]] = rec.headers
+        result.out.append(OutRecord(self._case_topics[rule.family], case_id, value, headers))
+        self.metrics.routed += 1
+        if rule.inbox and sender is Sender.BUREAU:
+            result.out.append(
+                OutRecord(self.catalogue.inbox(event.platform_id), case_id, value, headers)
+            )
+            self.metrics.inbox_copies += 1
+
+    def _dead(
+        self, rec: InRecord, reason: DeadLetterReason, detail: str, result: BatchResult
+    ) -> None:
+        owner = self.owner(rec.topic)
+        claimed = owner[1] if owner else ""
+        for attempt in (rec, replace(rec, timestamp_ms=0)):
+            try:
+                out = dead_letter(self.catalogue, self.codec, attempt, reason, detail, claimed)
+            except Exception:  # e.g. a producer-set timestamp no datetime can hold
+                continue
+            result.out.append(out)
+            self.metrics.dead_lettered[reason] += 1
+            return
+        log.error("ingress: cannot build a dead letter for %s[%d]@%d", rec.topic, rec.partition,
+                  rec.offset)  # fmt: skip
+        self.metrics.dead_letter_failures += 1
+
+
+def _hw_key(topic: str, partition: int) -> bytes:
+    return b"h\x00%s\x00%d" % (topic.encode(), partition)
+
+
+def _read_offset(value: bytes | None) -> int:
+    if value is None:
+        return -1
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
+def _check_repeated_headers(headers: Sequence[tuple[str, bytes | None]]) -> None:
+    # Clients disagree on which of two equal header keys wins; the record is copied verbatim
+    # downstream, so an ambiguous envelope is refused rather than resolved here.
+    seen: set[str] = set()
+    for key, _ in headers:
+        if key in _CE_HEADERS:
+            if key in seen:
+                reason = (
+                    DeadLetterReason.SPOOFED_SOURCE
+                    if key == CE_SOURCE
+                    else DeadLetterReason.INVALID_VALUE
+                )
+                raise _Reject(reason, f"header {key} appears more than once")
+            seen.add(key)

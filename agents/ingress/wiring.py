@@ -1,0 +1,363 @@
+"""The Faust wiring of the ingress processor: source topics, dedup table, registry watcher.
+
+Faust-streaming 0.15.3 subscribes to ``topic.topics`` only (``app.topic(pattern=...)`` is
+accepted and silently subscribes nothing), so the pattern ``catalogue.ingress_pattern`` is
+resolved here from broker metadata, and the list grows while the worker runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from agents.batching import BatchResult, StateReader, TableIO
+from agents.ingress.processor import DEDUP_TABLE, IngressProcessor, PlatformDirectory
+from streams.topics import Catalogue
+
+log = logging.getLogger(__name__)
+
+FUTURE_MINUTES_ENV = "REGBUS_INGRESS_FUTURE_MINUTES"
+RESUBSCRIBE_DELAY = 1.0
+"""Seconds the Faust conductor waits before resubscribing after a topic is added (its own
+default, 45 s, would keep a new platform waiting)."""
+DISCOVERY_INTERVAL = 10.0
+"""Seconds between scans for ingress topics created without a registry entry."""
+
+
+def future_tolerance_from(options: Any) -> timedelta:
+    minutes = getattr(options, "ingress_future_minutes", None)
+    if minutes is None:
+        minutes = float(os.environ.get(FUTURE_MINUTES_ENV, "10"))
+    return timedelta(minutes=float(minutes))
+
+
+class RegistryWatcher:
+    """Tails the registry topic into a :class:`PlatformDirectory` and finds ingress topics.
+
+    One aiokafka consumer without a group, assigned to the registry's single partition.
+    ``sync()`` waits until everything written to the registry before the call is applied;
+    the agent calls it before a batch that holds records of a platform not known as active,
+    so a platform registered before it published is never refused.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        catalogue: Catalogue,
+        directory: PlatformDirectory,
+        *,
+        client_options: Mapping[str, Any] | None = None,
+        start_offset: int = 0,
+        known_topics: Iterable[str] = (),
+        on_new_topics: Callable[[list[str]], Awaitable[None] | None] | None = None,
+        each_round: Callable[[], None] | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.catalogue = catalogue
+        self.directory = directory
+        self.client_options = dict(client_options or {})
+        self.position = start_offset
+        self.known_topics = set(known_topics)
+        self.on_new_topics = on_new_topics
+        self.each_round = each_round
+        self._tp = TopicPartition(catalogue.platforms_registry, 0)
+        self._pattern = re.compile(catalogue.ingress_pattern)
+        self._consumer: Any = None
+        self._advanced = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    def _new_consumer(self) -> Any:
+        from aiokafka import AIOKafkaConsumer
+
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            **self.client_options,
+        )  # fmt: skip
+
+    async def snapshot(self) -> list[str]:
+        """Read the registry to its end and list the ingress topics; returns the topics."""
+        consumer = self._new_consumer()
+        await consumer.start()
+        try:
+            topics = await self._ingress_topics(consumer)
+            await self._read_to_end(consumer)
+            self.known_topics |= set(topics)
+            return topics
+        finally:
+            await consumer.stop()
+
+    async def _ingress_topics(self, consumer: Any) -> list[str]:
+        return sorted(t for t in await consumer.topics() if self._pattern.match(t))
+
+    async def _read_to_end(self, consumer: Any) -> None:
+        if self._tp.topic not in await consumer.topics():
+            return  # no registry yet: no platform is registered
+        consumer.assign([self._tp])
+        consumer.seek(self._tp, self.position)
+        end = (await consumer.end_offsets([self._tp]))[self._tp]
+        while self.position < end:
+            batch = await consumer.getmany(self._tp, timeout_ms=1000)
+            self._apply(batch.get(self._tp, []))
+            self.position = await consumer.position(self._tp)
+
+    def _apply(self, records: Iterable[Any]) -> bool:
+        changed = False
+        for msg in records:
+            changed |= self.directory.apply(msg.key, msg.value)
+        return changed
+
+    async def run(self) -> None:
+        consumer = self._consumer = self._new_consumer()
+        await consumer.start()
+        try:
+            await self._read_to_end(consumer)
+            self.ready.set()
+            await self._discover(consumer)
+            last_scan = time.monotonic()
+            while True:
+                if self._tp not in consumer.assignment():
+                    await asyncio.sleep(1.0)  # the registry topic does not exist yet
+                    await self._read_to_end(consumer)
+                    changed = bool(consumer.assignment())
+                else:
+                    batch = await consumer.getmany(self._tp, timeout_ms=500)
+                    changed = self._apply(batch.get(self._tp, []))
+                    self.position = await consumer.position(self._tp)
+                self._advanced.set()
+                self._advanced = asyncio.Event()
+                if changed or time.monotonic() - last_scan > DISCOVERY_INTERVAL:
+                    await self._discover(consumer)
+                    last_scan = time.monotonic()
+                if self.each_round is not None:
+                    self.each_round()
+        finally:
+            self._consumer = None
+            await consumer.stop()
+
+    async def _discover(self, consumer: Any) -> None:
+        try:
+            found = await self._ingress_topics(consumer)
+        except Exception as exc:  # metadata hiccup: try again on the next round
+            log.warning("ingress topic discovery failed: %s", exc)
+            return
+        new = [t for t in found if t not in self.known_topics]
+        if new and self.on_new_topics is not None:
+            self.known_topics |= set(new)
+            log.info("ingress: subscribing to new topics %s", ", ".join(new))
+            maybe = self.on_new_topics(new)
+            if maybe is not None:
+                await maybe
+
+    async def sync(self, within: float = 5.0) -> bool:
+        """Wait until the registry is read up to its current end; False if not in time."""
+        consumer = self._consumer
+        if consumer is None or self._tp not in consumer.assignment():
+            return False
+        try:
+            async with asyncio.timeout(within):
+                end = (await consumer.end_offsets([self._tp]))[self._tp]
+                while self.position < end:
+                    await self._advanced.wait()
+        except TimeoutError:
+            return False
+        except Exception as exc:  # the broker did not answer: go on with what we know
+            log.warning("registry sync failed: %s", exc)
+            return False
+        return True
+
+
+class _DedupTable(TableIO):
+    """The shared :class:`TableIO` reads, plus a store-only write for :class:`_Emitter`."""
+
+    def put_local(self, partition: int, key: bytes, value: bytes | None) -> None:
+        store = self.table.data
+        if hasattr(store, "_db_for_partition"):
+            db = store._db_for_partition(partition)
+            if value is None:
+                db.delete(key)
+            else:
+                db.put(key, value)
+                store._key_index[key] = partition
+        else:
+            if value is None:
+                store.data.pop(key, None)
+            else:
+                store.data[key] = value
+            store._key_partition[key] = partition
+
+
+class _Emitter:
+    """Applies a :class:`BatchResult` straight into the worker's aiokafka producer.
+
+    Faust's ``send_soon`` costs a buffered message object and a task hop per record, which
+    capped ingress at a few thousand records a second; appending to aiokafka's accumulator
+    is a few microseconds and never waits for the broker. Delivery is still at-least-once:
+    Faust flushes this same producer before it commits the input offsets.
+    """
+
+    def __init__(self, app: Any, table: Any, io: _DedupTable) -> None:
+        self._app = app
+        self._table = table
+        self._io = io
+
+    async def apply(self, result: BatchResult) -> None:
+        producer = self._app.producer._ensure_producer()
+        for out in result.out:
+            await producer.send(
+                out.topic, out.value, key=out.key, partition=out.partition, headers=out.headers
+            )
+        changelog = self._table.changelog_topic.get_topic_name()
+        last: dict[int, Any] = {}
+        for w in result.writes:
+            self._io.put_local(w.partition, w.key, w.value)
+            last[w.partition] = await producer.send(
+                changelog, w.value, key=w.key, partition=w.partition
+            )
+        for partition, fut in last.items():
+            fut.add_done_callback(partial(self._persisted, TopicPartition(changelog, partition)))
+
+    def _persisted(self, tp: Any, fut: Any) -> None:
+        # What Table._on_changelog_sent does: RocksDB remembers how far its data goes.
+        if not fut.cancelled() and fut.exception() is None:
+            self._table.data.set_persisted_offset(tp, fut.result().offset)
+
+
+def _in_thread(coro_fn: Callable[[], Awaitable[Any]], timeout: float) -> Any:
+    """Run a coroutine to completion on a private loop in a daemon thread, bounded in time.
+
+    attach() is synchronous and may be called inside a running loop (tests); a daemon
+    thread (not an executor, whose threads are joined at exit) cannot hold the process up
+    if the broker never answers.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = asyncio.run(asyncio.wait_for(coro_fn(), timeout))
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="regbus-ingress-snapshot", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    if "error" in box:
+        raise box["error"]
+    if "result" not in box:
+        raise TimeoutError(f"no answer from the broker within {timeout:.0f}s")
+    return box["result"]
+
+
+def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> IngressProcessor:
+    """Register the ingress agent, its dedup table and the registry watcher on ``app``.
+
+    Faust-streaming 0.15.3 subscribes to ``topic.topics`` only (``pattern=`` is accepted and
+    silently subscribes nothing), so the pattern ``catalogue.ingress_pattern`` is resolved
+    here: the source topic's name list is filled from the broker's metadata at attach time
+    and grown in place when the watcher sees a new platform (or, every few seconds, a new
+    matching topic); the conductor then resubscribes after :data:`RESUBSCRIBE_DELAY`.
+    """
+    from agents.batching import to_in_record
+    from streams.security import client_kwargs
+
+    client_options = client_kwargs(settings)
+    directory = PlatformDirectory()
+    watcher = RegistryWatcher(
+        settings.bootstrap, catalogue, directory, client_options=client_options
+    )
+    try:
+        found = _in_thread(watcher.snapshot, timeout=30.0)
+        watcher.ready.set()
+    except Exception as exc:  # broker not up yet: the watcher catches up once it is
+        log.warning("ingress: no registry snapshot at start (%s); waiting for the watcher", exc)
+        found = []
+    names: list[str] = sorted({catalogue.bureau_ingress, *found})
+    source = app.topic(*names, key_serializer="raw", value_serializer="raw")
+    # Faust clones the source for the agent, passing this very list to each clone: growing
+    # it in place is how a new ingress topic reaches the running subscription.
+    source.topics = names
+    watcher.known_topics |= set(names)
+
+    conductor = app.topics
+    conductor._resubscribe_sleep_lock_seconds = RESUBSCRIBE_DELAY
+
+    def add_topics(new: list[str]) -> None:
+        for name in new:
+            if name not in names:
+                names.append(name)
+        conductor._flag_changes()
+
+    def resubscribe_if_missed() -> None:
+        # The conductor drops a change flagged while the group is rebalancing; flag again
+        # until every name is in its index (it is, once the resubscription happened).
+        index = conductor._topic_name_index
+        if index and not app.rebalancing and any(n not in index for n in names):
+            conductor._flag_changes()
+
+    watcher.on_new_topics = add_topics
+    watcher.each_round = resubscribe_if_missed
+
+    table = app.Table(
+        DEDUP_TABLE, key_type=bytes, value_type=bytes, partitions=catalogue.case_partitions,
+        help="ingress dedup keys (ce_source, ce_id) and per-partition processed offsets",
+    )  # fmt: skip
+    io = _DedupTable(table)
+    readers: dict[str, StateReader] = {DEDUP_TABLE: io}
+    processor = IngressProcessor(
+        catalogue, directory,
+        clock=getattr(options, "ingress_clock", None),
+        future_tolerance=future_tolerance_from(options),
+    )  # fmt: skip
+    emitter = _Emitter(app, table, io)
+
+    max_batch = getattr(options, "max_batch", 1000)
+    within = getattr(options, "batch_within", 0.05)
+
+    async def ingress(stream: Any) -> None:
+        await watcher.ready.wait()
+        async for events in stream.take_events(max_batch, within=within):
+            batch = [to_in_record(e) for e in events]
+            if processor.needs_registry_sync(batch):
+                await watcher.sync()
+            try:
+                result = processor.process(batch, readers)
+            except Exception:  # never expected (process catches per record); keep running
+                log.exception("ingress: batch of %d records failed; they are skipped", len(batch))
+                continue
+            await emitter.apply(result)
+
+    app.agent(source, name="ingress", concurrency=1)(ingress)
+
+    async def ingress_registry_watcher() -> None:
+        await watcher.run()
+
+    app.task(ingress_registry_watcher)
+
+    ingress_topic = re.compile(catalogue.ingress_pattern)
+
+    async def rewind_uncommitted(sender: Any = None, **_: Any) -> None:
+        # Faust drops records it fetched for a partition that was paused or reassigned while
+        # the fetch was in flight, and then seeks only partitions that have a committed
+        # offset back. A new ingress topic has none, so its first records would be skipped
+        # until the next restart. Before the flow resumes, every ingress partition is put at
+        # its start; Faust's own seek right after moves the committed ones to their offset.
+        # Replayed records at or below the processed-offset mark are skipped (never twice).
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if ingress_topic.match(tp.topic):
+                await consumer.seek(tp, 0)
+
+    app.on_rebalance_complete.connect(rewind_uncommitted)
+
+    app.regbus_ingress = processor
+    app.regbus_ingress_watcher = watcher
+    return processor
