@@ -105,7 +105,8 @@ class TableIO:
             return list(store._iteritems())  # the databases of the active partitions
         return list(store.data.items())
 
-    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+    def put_local(self, partition: int, key: bytes, value: bytes | None) -> None:
+        """Write the store only (the caller sends the changelog record itself)."""
         store = self.table.data
         if hasattr(store, "_db_for_partition"):
             db = store._db_for_partition(partition)
@@ -120,6 +121,10 @@ class TableIO:
             else:
                 store.data[key] = value
             store._key_partition[key] = partition
+
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+        """Write the store and queue the changelog record for ``partition``."""
+        self.put_local(partition, key, value)
         self.table.send_changelog(partition, key, value)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -85,3 +87,43 @@ async def raw_consume(bootstrap: str, topic: str, n: int) -> Rate:
     finally:
         await consumer.stop()
     return Rate("raw aiokafka consume", seen, took)
+
+
+def start_worker(bootstrap: str, prefix: str, state_dir: str) -> subprocess.Popen[bytes]:
+    """A real ``regbus worker`` on ``prefix``'s topics, time from ticks only, no HTTP."""
+    env = dict(os.environ, REGBUS_BOOTSTRAP=bootstrap, REGBUS_TOPIC_PREFIX=prefix,
+               REGBUS_STATE_DIR=state_dir)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store",
+         "memory://", "--no-web"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def committed(bootstrap: str, group: str, topic: str) -> int:
+    """Records of ``topic`` that ``group`` has committed, summed over partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
+
+
+async def drain_rate(bootstrap: str, group: str, topic: str, total: int) -> float:
+    """Records/s at which ``group`` commits its way through ``total`` records of ``topic``,
+    from its first commit on (so the worker's startup is not counted)."""
+    first_at, first_done = None, 0
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        done = await committed(bootstrap, group, topic)
+        now = time.perf_counter()
+        if done and first_at is None:
+            first_at, first_done = now, done
+        if done >= total:
+            assert first_at is not None
+            took = now - first_at
+            return (total - first_done) / took if took > 0 else float("nan")
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"{group} did not drain {topic} in 10 minutes")

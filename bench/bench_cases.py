@@ -8,21 +8,16 @@ offsets (startup excluded).
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
 
 from agents.batching import InRecord
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core import default_context
+from bench.baseline import drain_rate, start_worker
 from bench.workload import complaint_stream
 from streams.admin import ensure_topics
 from streams.topics import CaseFamily, Catalogue
@@ -72,55 +67,18 @@ async def fill_topic(bootstrap: str, cat: Catalogue, n: int) -> int:
     return sent
 
 
-async def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return sum(
-        meta.offset
-        for tp, meta in offsets.items()
-        if tp.topic == topic and tp.partition < partitions and meta.offset > 0
-    )
-
-
 async def worker_rate(bootstrap: str, n: int) -> float:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     cat = Catalogue(prefix)
     total = await fill_topic(bootstrap, cat, n)
-    topic = cat.cases(CaseFamily.COMPLAINTS)
-    state = Path(tempfile.mkdtemp(prefix="regbus-bench-"))
-    env = dict(os.environ, REGBUS_BOOTSTRAP=bootstrap, REGBUS_TOPIC_PREFIX=prefix,
-               REGBUS_STATE_DIR=str(state))  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store",
-         "memory://", "--no-web"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = start_worker(bootstrap, prefix, tempfile.mkdtemp(prefix="regbus-bench-"))
     try:
-        group = f"{prefix}-bureau"
-        first_at = None
-        first_done = 0
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            done = await committed(bootstrap, group, topic, cat.case_partitions)
-            now = time.perf_counter()
-            if done and first_at is None:
-                first_at, first_done = now, done
-            if done >= total:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            raise RuntimeError("worker did not drain the topic in 10 minutes")
-        assert first_at is not None
-        took = time.perf_counter() - first_at
-        return (total - first_done) / took if took > 0 else float("nan")
+        return await drain_rate(
+            bootstrap, f"{prefix}-bureau", cat.cases(CaseFamily.COMPLAINTS), total
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    _ = TopicPartition
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]

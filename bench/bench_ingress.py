@@ -8,10 +8,6 @@ offsets so that worker startup is not counted.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +15,7 @@ from tempfile import mkdtemp
 
 from aiokafka import AIOKafkaProducer
 
-from bench.bench_cases import committed
+from bench.baseline import drain_rate, start_worker
 from regbus.config import Settings
 from schemas.models import ComplaintAcknowledged
 from streams.codec import EventCodec
@@ -55,30 +51,9 @@ async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
         await asyncio.gather(*futs)
     finally:
         await producer.stop()
-    env = dict(os.environ, REGBUS_BOOTSTRAP=bootstrap, REGBUS_TOPIC_PREFIX=prefix,
-               REGBUS_STATE_DIR=str(settings.state_dir))  # fmt: skip
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store",
-         "memory://", "--no-web"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(bootstrap, prefix, str(settings.state_dir))
     try:
-        group = f"{prefix}-bureau"
-        first_at, first_done = None, 0
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            done = await committed(bootstrap, group, topic, cat.case_partitions)
-            now = time.perf_counter()
-            if done and first_at is None:
-                first_at, first_done = now, done
-            if done >= n:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            raise RuntimeError("the worker did not drain the ingress topic in 10 minutes")
-        assert first_at is not None
-        took = time.perf_counter() - first_at
-        rate = (n - first_done) / took if took > 0 else float("nan")
+        rate = await drain_rate(bootstrap, f"{prefix}-bureau", topic, n)
     finally:
         worker.terminate()
         worker.wait(timeout=60)

@@ -11,9 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -22,6 +19,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.baseline import start_worker
 from regbus.config import Settings
 from schemas.models import LifecycleViolationDetected, RefundPaid, RefundRequested
 from streams.codec import EventCodec
@@ -66,13 +64,7 @@ async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
     from streams.admin import ensure_topics
 
     await ensure_topics(bootstrap, cat.specs())
-    env = dict(os.environ, REGBUS_BOOTSTRAP=bootstrap, REGBUS_TOPIC_PREFIX=prefix,
-               REGBUS_STATE_DIR=str(settings.state_dir))  # fmt: skip
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store",
-         "memory://", "--no-web"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(bootstrap, prefix, str(settings.state_dir))
     codec = EventCodec()
     now = datetime.now(UTC) - timedelta(hours=1)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",

@@ -176,26 +176,6 @@ class RegistryWatcher:
         return True
 
 
-class _DedupTable(TableIO):
-    """The shared :class:`TableIO` reads, plus a store-only write for :class:`_Emitter`."""
-
-    def put_local(self, partition: int, key: bytes, value: bytes | None) -> None:
-        store = self.table.data
-        if hasattr(store, "_db_for_partition"):
-            db = store._db_for_partition(partition)
-            if value is None:
-                db.delete(key)
-            else:
-                db.put(key, value)
-                store._key_index[key] = partition
-        else:
-            if value is None:
-                store.data.pop(key, None)
-            else:
-                store.data[key] = value
-            store._key_partition[key] = partition
-
-
 class _Emitter:
     """Applies a :class:`BatchResult` straight into the worker's aiokafka producer.
 
@@ -205,7 +185,7 @@ class _Emitter:
     Faust flushes this same producer before it commits the input offsets.
     """
 
-    def __init__(self, app: Any, table: Any, io: _DedupTable) -> None:
+    def __init__(self, app: Any, table: Any, io: TableIO) -> None:
         self._app = app
         self._table = table
         self._io = io
@@ -310,7 +290,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
         DEDUP_TABLE, key_type=bytes, value_type=bytes, partitions=catalogue.case_partitions,
         help="ingress dedup keys (ce_source, ce_id) and per-partition processed offsets",
     )  # fmt: skip
-    io = _DedupTable(table)
+    io = TableIO(table)
     readers: dict[str, StateReader] = {DEDUP_TABLE: io}
     processor = IngressProcessor(
         catalogue, directory,
