@@ -277,12 +277,19 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _answers_metadata(bootstrap: str, timeout: float) -> bool:
-    """True when a Kafka broker answers a metadata request on ``bootstrap``."""
+def _answers_metadata(
+    bootstrap: str, timeout: float, client_kwargs: dict[str, object] | None = None
+) -> bool:
+    """True when a Kafka broker answers a metadata request on ``bootstrap`` (``client_kwargs``:
+    credentials for a secured listener)."""
     from aiokafka.client import AIOKafkaClient  # local: keep `regbus --help` fast
 
     async def probe() -> bool:
-        client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+        client = AIOKafkaClient(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=int(timeout * 1000),
+            **(client_kwargs or {}),
+        )
         try:
             await asyncio.wait_for(client.bootstrap(), timeout)
             return bool(client.cluster.brokers())

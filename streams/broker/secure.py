@@ -42,6 +42,7 @@ from streams.broker.launcher import (
     BrokerError,
     BrokerLauncher,
     BrokerStatus,
+    _answers_metadata,
     broker_settings,
 )
 
@@ -267,7 +268,7 @@ class SecureBrokerLauncher(BrokerLauncher):
         from streams.security import client_kwargs, credentials_from_env
 
         kwargs = client_kwargs(credentials=credentials_from_env(self.credentials_env()))
-        return _answers_metadata_with(self.bootstrap, timeout, kwargs)
+        return _answers_metadata(self.bootstrap, timeout, kwargs)
 
     def _write_config(self) -> Path:
         if not self.paths.keystore.exists():
@@ -473,29 +474,6 @@ def _read_env_file(path: Path) -> dict[str, str]:
             key, value = line.split("=", 1)
             out[key.strip()] = value.strip()
     return out
-
-
-def _answers_metadata_with(bootstrap: str, timeout: float, kwargs: dict[str, object]) -> bool:
-    """True when the broker answers a metadata request from an authenticated client."""
-    import asyncio
-    import logging
-
-    from aiokafka.client import AIOKafkaClient
-
-    async def probe() -> bool:
-        client = AIOKafkaClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), **kwargs
-        )
-        try:
-            await asyncio.wait_for(client.bootstrap(), timeout)
-            return bool(client.cluster.brokers())
-        except Exception:
-            return False
-        finally:
-            await client.close()
-
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    return asyncio.run(probe())
 
 
 if __name__ == "__main__":  # python -m streams.broker.secure compose-init /secure
