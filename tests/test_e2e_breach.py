@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from schemas.models import (
     Category,
     Channel,
@@ -47,8 +49,9 @@ def _filed(case_id: str, at: datetime) -> ComplaintFiled:
     )
 
 
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_unacknowledged_complaint_breaches_after_its_deadline(
-    settings, catalogue, worker_factory
+    settings, catalogue, worker_factory, store
 ) -> None:
     codec = EventCodec()
     await add_platform(settings, PLATFORM)
@@ -67,7 +70,7 @@ async def test_unacknowledged_complaint_breaches_after_its_deadline(
     ]
     await produce(settings.bootstrap, catalogue.ingress(PLATFORM), records)
 
-    worker = worker_factory("--no-web")
+    worker = worker_factory("--no-web", "--store", store)  # rocksdb:// is production's
     async with TopicReader(settings.bootstrap, catalogue.cases(catalogue_family())) as cases:
         await cases.read_until(
             lambda recs: len(recs) >= 3,
