@@ -119,6 +119,20 @@ class MalformedFactory:
         raw = RawRecord(topic, key, value, headers, reason)
         return Send(at, Sender.RAW, owner, case_id, None, raw)
 
+    def _own(
+        self,
+        at: datetime,
+        pid: str,
+        case_id: str,
+        value: bytes,
+        headers: Headers,
+        reason: DeadLetterReason,
+        key: bytes | None = None,
+    ) -> Send:
+        """A bad record on the platform's own ingress topic, keyed by its case by default."""
+        key = case_id.encode() if key is None else key
+        return self._raw(at, pid, case_id, f"ingress.{pid}", key, value, headers, reason)
+
     def _valid(
         self, rng: random.Random, pid: str, case_id: str, at: datetime
     ) -> tuple[Event, bytes, Headers]:
@@ -133,97 +147,44 @@ class MalformedFactory:
         # A platform that posts JSON where Avro is expected: the first byte is "{".
         event, _value, headers = self._valid(rng, pid, case_id, at)
         body = orjson.dumps({"type": "ComplaintAcknowledged", **event.model_dump(mode="json")})
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            body,
-            headers,
-            DeadLetterReason.BAD_MAGIC,
-        )
+        return self._own(at, pid, case_id, body, headers, DeadLetterReason.BAD_MAGIC)
 
     def _unknown_schema(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
         forged = b"\x00" + UNKNOWN_SCHEMA.to_bytes(4, "big") + value[5:]
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            forged,
-            headers,
-            DeadLetterReason.UNKNOWN_SCHEMA_ID,
-        )
+        return self._own(at, pid, case_id, forged, headers, DeadLetterReason.UNKNOWN_SCHEMA_ID)
 
     def _truncated(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            value[:3],
-            headers,
-            DeadLetterReason.TRUNCATED,
-        )
+        return self._own(at, pid, case_id, value[:3], headers, DeadLetterReason.TRUNCATED)
 
     def _key_mismatch(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
-        return self._raw(
+        return self._own(
             at,
             pid,
             case_id,
-            f"ingress.{pid}",
-            b"not-" + case_id.encode(),
             value,
             headers,
             DeadLetterReason.INVALID_VALUE,
+            key=b"not-" + case_id.encode(),
         )
 
     def _wrong_type(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
         forged = _replace(headers, CE_TYPE, b"regbus.RefundPaid.v1")
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            value,
-            forged,
-            DeadLetterReason.WRONG_TYPE_HEADER,
-        )
+        return self._own(at, pid, case_id, value, forged, DeadLetterReason.WRONG_TYPE_HEADER)
 
     def _missing_header(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            value,
-            _replace(headers, CE_ID, None),
-            DeadLetterReason.MISSING_HEADER,
+        return self._own(
+            at, pid, case_id, value, _replace(headers, CE_ID, None), DeadLetterReason.MISSING_HEADER
         )
 
     def _spoofed(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         _event, value, headers = self._valid(rng, pid, case_id, at)
         forged = _replace(headers, CE_SOURCE, platform_source(self.spoof_as).encode())
-        return self._raw(
-            at,
-            pid,
-            case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
-            value,
-            forged,
-            DeadLetterReason.SPOOFED_SOURCE,
-        )
+        return self._own(at, pid, case_id, value, forged, DeadLetterReason.SPOOFED_SOURCE)
 
     def _forbidden(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         # Forwarding is the bureau's act; a platform may not forward complaints to itself.
@@ -234,12 +195,10 @@ class MalformedFactory:
             occurred_at=at,
             forwarded_by=pid,
         )
-        return self._raw(
+        return self._own(
             at,
             pid,
             case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
             self.codec.encode_value(event),
             _headers(event, platform_source(pid), self.codec),
             DeadLetterReason.FORBIDDEN_TYPE,
@@ -261,12 +220,10 @@ class MalformedFactory:
 
     def _future(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
         event = _ack(rng, pid, case_id, FAR_FUTURE)
-        return self._raw(
+        return self._own(
             at,
             pid,
             case_id,
-            f"ingress.{pid}",
-            case_id.encode(),
             self.codec.encode_value(event),
             _headers(event, platform_source(pid), self.codec),
             DeadLetterReason.FUTURE_TIMESTAMP,
