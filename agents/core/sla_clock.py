@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +28,7 @@ from agents.core.ids import clock_event_id
 from agents.core.policy import Unit
 from schemas.models import (
     SlaClockCancelled,
+    SlaClockEvent,
     SlaClockMet,
     SlaClockPaused,
     SlaClockResumed,
@@ -375,18 +377,38 @@ def recompute(clock: SlaClock, now: datetime, cal: WorkingCalendar) -> tuple[Sla
 
 
 # ---- clock events -----------------------------------------------------------------------
-def started_event(clock: SlaClock, case_id: str, platform_id: str) -> SlaClockStarted:
-    return SlaClockStarted.model_construct(
-        event_id=clock_event_id(clock.clock_id, "STARTED", clock.started_at),
+_E = TypeVar("_E", bound=SlaClockEvent)
+
+
+def _clock_event(
+    cls: type[_E],
+    clock: SlaClock,
+    change: str,
+    id_at: datetime,
+    case_id: str,
+    platform_id: str,
+    occurred_at: datetime,
+    **fields: Any,
+) -> _E:
+    """A clock change with the fields every clock event shares; id from (clock, change, at)."""
+    return cls.model_construct(
+        event_id=clock_event_id(clock.clock_id, change, id_at),
         case_id=case_id,
         platform_id=platform_id,
-        occurred_at=clock.started_at,
+        occurred_at=occurred_at,
         clock_id=clock.clock_id,
         sla_id=clock.rule_id,
         policy_version=clock.policy_version,
-        started_at=clock.started_at,
-        due_at=clock.due_at,
+        **fields,
     )
+
+
+def started_event(clock: SlaClock, case_id: str, platform_id: str) -> SlaClockStarted:
+    at = clock.started_at
+    return _clock_event(
+        SlaClockStarted, clock, "STARTED", at, case_id, platform_id, at,
+        started_at=at, due_at=clock.due_at,
+    )  # fmt: skip
 
 
 def restated_event(
@@ -396,76 +418,42 @@ def restated_event(
 
     The contract has no "due changed" event; consumers take the latest Started/Resumed
     ``due_at`` per ``clock_id`` as current."""
-    return SlaClockStarted.model_construct(
-        event_id=clock_event_id(clock.clock_id, "RESTATED", clock.due_at),
-        case_id=case_id,
-        platform_id=platform_id,
-        occurred_at=at,
-        clock_id=clock.clock_id,
-        sla_id=clock.rule_id,
-        policy_version=clock.policy_version,
-        started_at=clock.started_at,
-        due_at=clock.due_at,
-    )
+    return _clock_event(
+        SlaClockStarted, clock, "RESTATED", clock.due_at, case_id, platform_id, at,
+        started_at=clock.started_at, due_at=clock.due_at,
+    )  # fmt: skip
 
 
 def paused_event(clock: SlaClock, case_id: str, platform_id: str) -> SlaClockPaused:
     assert clock.paused_at is not None
-    return SlaClockPaused.model_construct(
-        event_id=clock_event_id(clock.clock_id, "PAUSED", clock.paused_at),
-        case_id=case_id,
-        platform_id=platform_id,
-        occurred_at=clock.paused_at,
-        clock_id=clock.clock_id,
-        sla_id=clock.rule_id,
-        policy_version=clock.policy_version,
-        paused_at=clock.paused_at,
-        reason=clock.pause_reason or SuspendReason.OTHER,
-    )
+    at = clock.paused_at
+    return _clock_event(
+        SlaClockPaused, clock, "PAUSED", at, case_id, platform_id, at,
+        paused_at=at, reason=clock.pause_reason or SuspendReason.OTHER,
+    )  # fmt: skip
 
 
 def resumed_event(clock: SlaClock, case_id: str, platform_id: str) -> SlaClockResumed:
-    return SlaClockResumed.model_construct(
-        event_id=clock_event_id(clock.clock_id, "RESUMED", clock.anchor_at),
-        case_id=case_id,
-        platform_id=platform_id,
-        occurred_at=clock.anchor_at,
-        clock_id=clock.clock_id,
-        sla_id=clock.rule_id,
-        policy_version=clock.policy_version,
-        resumed_at=clock.anchor_at,
-        due_at=clock.due_at,
-    )
+    at = clock.anchor_at
+    return _clock_event(
+        SlaClockResumed, clock, "RESUMED", at, case_id, platform_id, at,
+        resumed_at=at, due_at=clock.due_at,
+    )  # fmt: skip
 
 
 def met_event(clock: SlaClock, case_id: str, platform_id: str) -> SlaClockMet:
     at = clock.anchor_at
-    return SlaClockMet.model_construct(
-        event_id=clock_event_id(clock.clock_id, "MET", at),
-        case_id=case_id,
-        platform_id=platform_id,
-        occurred_at=at,
-        clock_id=clock.clock_id,
-        sla_id=clock.rule_id,
-        policy_version=clock.policy_version,
-        met_at=at,
-        elapsed_ms=elapsed_ms(clock, at),
-        paused_ms=clock.paused_ms,
-    )
+    return _clock_event(
+        SlaClockMet, clock, "MET", at, case_id, platform_id, at,
+        met_at=at, elapsed_ms=elapsed_ms(clock, at), paused_ms=clock.paused_ms,
+    )  # fmt: skip
 
 
 def cancelled_event(
     clock: SlaClock, case_id: str, platform_id: str, reason: str
 ) -> SlaClockCancelled:
     at = clock.anchor_at
-    return SlaClockCancelled.model_construct(
-        event_id=clock_event_id(clock.clock_id, "CANCELLED", at),
-        case_id=case_id,
-        platform_id=platform_id,
-        occurred_at=at,
-        clock_id=clock.clock_id,
-        sla_id=clock.rule_id,
-        policy_version=clock.policy_version,
-        cancelled_at=at,
-        reason=reason,
-    )
+    return _clock_event(
+        SlaClockCancelled, clock, "CANCELLED", at, case_id, platform_id, at,
+        cancelled_at=at, reason=reason,
+    )  # fmt: skip
