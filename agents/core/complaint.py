@@ -16,7 +16,7 @@ from agents.core.calendar import WorkingCalendar
 from agents.core.case_sla import Facts, Trigger
 from agents.core.errors import IllegalTransitionError
 from agents.core.policy import CaseType, PolicyBook, PolicyVersion
-from agents.core.state import CaseBase
+from agents.core.state import CaseBase, opening_fields
 from schemas.models import (
     Category,
     Channel,
@@ -113,21 +113,7 @@ def open_case(
         else (event.occurred_at)
     )
     state = ComplaintState.model_construct(
-        case_id=event.case_id,
-        platform_id=event.platform_id,
-        office=event.office,
-        policy_version=version.id,
-        opened_at=start,
-        last_event_at=event.occurred_at,
-        seq=1,
-        clocks=(),
-        cycles=(),
-        violations=(),
-        violation_count=0,
-        violation_codes=(),
-        applied_ids=(),
-        calendar_alerted=(),
-        next_due_at=None,
+        **opening_fields(event, event.office, version.id, start),
         kind="complaint",
         status=ComplaintStatus.FILED,
         channel=event.channel,

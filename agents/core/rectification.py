@@ -13,7 +13,7 @@ from typing import Literal
 from agents.core.case_sla import Facts, Trigger
 from agents.core.errors import IllegalTransitionError
 from agents.core.policy import CaseType, PolicyVersion
-from agents.core.state import CaseBase
+from agents.core.state import CaseBase, opening_fields
 from schemas.models import (
     Event,
     InspectionFindingRecorded,
@@ -62,21 +62,7 @@ def open_case(
     event: InspectionFindingRecorded, version: PolicyVersion
 ) -> tuple[RectificationState, list[Trigger]]:
     state = RectificationState.model_construct(
-        case_id=event.case_id,
-        platform_id=event.platform_id,
-        office=event.office,
-        policy_version=version.id,
-        opened_at=event.occurred_at,
-        last_event_at=event.occurred_at,
-        seq=1,
-        clocks=(),
-        cycles=(),
-        violations=(),
-        violation_count=0,
-        violation_codes=(),
-        applied_ids=(),
-        calendar_alerted=(),
-        next_due_at=None,
+        **opening_fields(event, event.office, version.id, event.occurred_at),
         kind="rectification",
         status=RectificationStatus.FINDING,
         spot_check_id=event.spot_check_id,

@@ -15,7 +15,7 @@ from typing import Literal
 from agents.core.case_sla import Facts, Trigger
 from agents.core.errors import IllegalTransitionError
 from agents.core.policy import CaseType, PolicyVersion
-from agents.core.state import CaseBase
+from agents.core.state import CaseBase, opening_fields
 from schemas.models import (
     Event,
     RefundPaid,
@@ -54,21 +54,7 @@ def facts(state: RefundState) -> Facts:
 
 def open_case(event: RefundRequested, version: PolicyVersion) -> tuple[RefundState, list[Trigger]]:
     state = RefundState.model_construct(
-        case_id=event.case_id,
-        platform_id=event.platform_id,
-        office=version.default_office,
-        policy_version=version.id,
-        opened_at=event.occurred_at,
-        last_event_at=event.occurred_at,
-        seq=1,
-        clocks=(),
-        cycles=(),
-        violations=(),
-        violation_count=0,
-        violation_codes=(),
-        applied_ids=(),
-        calendar_alerted=(),
-        next_due_at=None,
+        **opening_fields(event, version.default_office, version.id, event.occurred_at),
         kind="refund",
         status=RefundStatus.REQUESTED,
         order_ref=event.order_ref,

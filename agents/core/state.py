@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from agents.core.sla_clock import SlaClock
-from schemas.models import ViolationCode
+from schemas.models import Event, ViolationCode
 
 MAX_APPLIED_IDS = 64
 """Recent event ids kept per case for duplicate detection (cases see a handful of events)."""
@@ -53,3 +54,27 @@ class CaseBase(BaseModel):
 
     def has_violation(self, code: ViolationCode) -> bool:
         return code in self.violation_codes
+
+
+def opening_fields(
+    event: Event, office: str, policy_version: str, opened_at: datetime
+) -> dict[str, Any]:
+    """The :class:`CaseBase` fields of a case its first event opens (for ``model_construct``,
+    which skips validation and defaults, so every field is spelled out once, here)."""
+    return {
+        "case_id": event.case_id,
+        "platform_id": event.platform_id,
+        "office": office,
+        "policy_version": policy_version,
+        "opened_at": opened_at,
+        "last_event_at": event.occurred_at,
+        "seq": 1,
+        "clocks": (),
+        "cycles": (),
+        "violations": (),
+        "violation_count": 0,
+        "violation_codes": (),
+        "applied_ids": (),
+        "calendar_alerted": (),
+        "next_due_at": None,
+    }
