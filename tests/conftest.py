@@ -23,7 +23,33 @@ def bootstrap() -> str:
     launcher = BrokerLauncher()
     status = launcher.up()
     assert status.running, status.detail
+    _wait_for_group_coordinator(launcher.bootstrap)
     return launcher.bootstrap
+
+
+def _wait_for_group_coordinator(bootstrap: str, timeout: float = 60.0) -> None:
+    """A fresh broker creates __consumer_offsets on first use; wait until groups work."""
+    import asyncio
+    import time
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def ready() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.list_consumer_group_offsets("regbus-test-warmup")
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.close()
+
+    deadline = time.monotonic() + timeout
+    while not asyncio.run(ready()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no group coordinator on {bootstrap} after {timeout:.0f}s")
+        time.sleep(0.5)
 
 
 @pytest.fixture
