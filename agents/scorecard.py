@@ -9,8 +9,10 @@ however late the outcome arrives. Overdue steps count on the local date of the d
 missed, lifecycle violations on the date of the offending event.
 
 Windows (``Window``) end on a reference date: ``day`` is that date, ``week`` its ISO week
-(Monday–Sunday), ``30d`` the 30 dates ending on it. Signals are decided when time moves
-(ticks), never from the wall clock, and their ids come from rule + subject + window.
+(Monday–Sunday), ``30d`` the 30 dates ending on it; ``range`` is any span of retained dates
+(``from``..``to``), e.g. one reporting period or a simulated month. Signals are decided when
+time moves (ticks), never from the wall clock, and their ids come from rule + subject +
+window.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class Window(StrEnum):
     DAY = "day"
     WEEK = "week"
     D30 = "30d"
+    RANGE = "range"
+    """Explicit first and last date (:func:`range_scorecard`); not relative to a date."""
 
 
 class SubjectKind(StrEnum):
@@ -122,6 +126,8 @@ def window_bounds(window: Window, ref: date) -> tuple[date, date]:
     if window is Window.WEEK:
         start = week_start(ref)
         return start, start + timedelta(days=6)
+    if window is Window.RANGE:
+        raise ValueError("a range window has explicit bounds: use range_scorecard")
     return ref - timedelta(days=29), ref
 
 
@@ -191,6 +197,19 @@ class Scorecard:
 
 def scorecard(subject: str, days: Mapping[str, Vector], window: Window, ref: date) -> Scorecard:
     start, end = window_bounds(window, ref)
+    return range_scorecard(subject, days, start, end, window)
+
+
+def range_scorecard(
+    subject: str,
+    days: Mapping[str, Vector],
+    start: date,
+    end: date,
+    window: Window = Window.RANGE,
+) -> Scorecard:
+    """The counters and rates of the dates ``start``..``end`` inclusive."""
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
     v = total(days, start, end)
     return Scorecard(subject, window, start, end, dict(zip(METRICS, v, strict=True)), rates(v))
 
@@ -554,6 +573,7 @@ __all__ = [
     "local_day",
     "mark_ack_breached",
     "prune",
+    "range_scorecard",
     "rates",
     "scorecard",
     "settlement_alert",

@@ -29,7 +29,14 @@ import orjson
 
 from agents.core import dump_state, load_state
 from agents.regulator import Regulator, TableIO
-from agents.scorecard import CATEGORY_PREFIX, METRICS, Window, local_day, scorecard
+from agents.scorecard import (
+    CATEGORY_PREFIX,
+    METRICS,
+    Window,
+    local_day,
+    range_scorecard,
+    scorecard,
+)
 from schemas.models import Category, Level, Severity
 from streams.subscriber import AlertFilter, AlertSubscriber, ReceivedAlert, alert_json
 from streams.topics import CaseFamily, Catalogue
@@ -179,22 +186,45 @@ def _limit(request: Any, default: int = 100) -> int:
     return int(raw)
 
 
-def _window(request: Any) -> Window:
-    raw = _one(request, "window") or Window.D30.value
-    try:
-        return Window(raw)
-    except ValueError:
-        raise BadRequest(f"window must be one of {', '.join(w.value for w in Window)}") from None
+@dataclass(frozen=True, slots=True)
+class Period:
+    """What a scorecard request asks for: a window ending on ``at``, or ``from``..``to``."""
+
+    window: Window
+    at: date | None = None
+    start: date | None = None
+    end: date | None = None
 
 
-def _at(request: Any) -> date | None:
-    raw = _one(request, "at")
+def _date(request: Any, name: str) -> date | None:
+    raw = _one(request, name)
     if raw is None:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"at={raw!r} is not a date (YYYY-MM-DD)") from None
+        raise BadRequest(f"{name}={raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _period(request: Any) -> Period:
+    start, end = _date(request, "from"), _date(request, "to")
+    raw = _one(request, "window")
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise BadRequest("from and to go together (YYYY-MM-DD, both inclusive)")
+        if raw not in (None, Window.RANGE.value) or _one(request, "at") is not None:
+            raise BadRequest("from/to replace window and at; give one or the other")
+        if end < start:
+            raise BadRequest(f"to={end} is before from={start}")
+        return Period(Window.RANGE, start=start, end=end)
+    raw = raw or Window.D30.value
+    try:
+        window = Window(raw)
+    except ValueError:
+        raise BadRequest(f"window must be one of {', '.join(w.value for w in Window)}") from None
+    if window is Window.RANGE:
+        raise BadRequest("window=range needs from and to (YYYY-MM-DD)")
+    return Period(window, at=_date(request, "at"))
 
 
 # ---- responses -------------------------------------------------------------------------------
@@ -261,19 +291,32 @@ def case_view(case_id: str, envelopes: dict[str, bytes], regulator: Regulator) -
     return body
 
 
-def scorecard_view(subject: str, window: Window, at: date | None, regulator: Regulator) -> Any:
+def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
     env = regulator.subject(subject)
     if env is None:
         return None
     clock = regulator.scorecards.clock(env["p"])
-    ref = at or (local_day(clock) if clock is not None else None)
-    if ref is None:  # no tick has reached the regulator yet: the newest day with data
-        ref = date.fromisoformat(max(env["days"])) if env["days"] else None
-    if ref is None:
-        ref = date.fromisoformat(env["floor"]) if env.get("floor") else date(1970, 1, 1)
-    body = scorecard(subject, env["days"], window, ref).to_json()
+    floor = env.get("floor")
+    if period.window is Window.RANGE:
+        assert period.start is not None and period.end is not None
+        if floor is not None and period.start.isoformat() < floor:
+            raise BadRequest(
+                f"from={period.start} is before the oldest day kept ({floor}; "
+                f"{regulator.policy.keep_days} days are kept)"
+            )
+        card = range_scorecard(subject, env["days"], period.start, period.end)
+        ref = period.end
+    else:
+        ref = period.at or (local_day(clock) if clock is not None else None)
+        if ref is None:  # no tick has reached the regulator yet: the newest day with data
+            ref = date.fromisoformat(max(env["days"])) if env["days"] else None
+        if ref is None:
+            ref = date.fromisoformat(floor) if floor else date(1970, 1, 1)
+        card = scorecard(subject, env["days"], period.window, ref)
+    body = card.to_json()
     body["as_of"] = ref.isoformat()
     body["clock"] = clock.isoformat() if clock is not None else None
+    body["kept_from"] = floor
     body["targets"] = {"settlement_rate": regulator.policy.settlement.target}
     body["settlement_low_since"] = env.get("low")
     body["signals_raised"] = list(env.get("raised", []))
@@ -479,7 +522,7 @@ def _register_views(app: Any, regulator: Regulator, ring: AlertRing) -> None:
     class PlatformScorecardView(View):
         async def get(self, request: Any, id: str) -> Any:
             async def answer() -> Any:
-                body = scorecard_view(id, _window(request), _at(request), regulator)
+                body = scorecard_view(id, _period(request), regulator)
                 if body is None:
                     return _error(self, 404, f"no scorecard for platform {id!r}")
                 return _json(self, body)
@@ -494,7 +537,7 @@ def _register_views(app: Any, regulator: Regulator, ring: AlertRing) -> None:
             subject = f"{CATEGORY_PREFIX}{id}"
 
             async def answer() -> Any:
-                body = scorecard_view(subject, _window(request), _at(request), regulator)
+                body = scorecard_view(subject, _period(request), regulator)
                 if body is None:
                     return _error(self, 404, f"no complaints seen in category {id!r}")
                 return _json(self, body)
@@ -610,9 +653,14 @@ _FILTERS = [
            {"type": "string", "format": "date-time"}),
 ]  # fmt: skip
 _SCORECARD_PARAMS = [
-    _param("window", "query", "day, week (ISO week) or 30d (30 days ending on `at`)",
+    _param("window", "query", "day, week (ISO week) or 30d (30 days ending on `at`); "
+           "range when from/to are given",
            {"type": "string", "enum": [w.value for w in Window], "default": "30d"}),
     _param("at", "query", "reference date (Asia/Shanghai); default: the regulator's clock",
+           {"type": "string", "format": "date"}),
+    _param("from", "query", "first date of an explicit range (with `to`; within the days "
+           "kept)", {"type": "string", "format": "date"}),
+    _param("to", "query", "last date of an explicit range, inclusive (with `from`)",
            {"type": "string", "format": "date"}),
 ]  # fmt: skip
 
@@ -721,6 +769,7 @@ OPENAPI: dict[str, Any] = {
                           "to": {"type": "string", "format": "date"},
                           "as_of": {"type": "string", "format": "date"},
                           "clock": {"type": "string", "format": "date-time", "nullable": True},
+                          "kept_from": {"type": "string", "format": "date", "nullable": True},
                           "counts": {"type": "object", "properties": {
                               m: {"type": "integer"} for m in METRICS}},
                           "rates": {"type": "object", "properties": {

@@ -3,8 +3,10 @@
 Starts or reuses the local broker, creates a fresh topic prefix (``demo-<timestamp>``),
 registers the simulated platforms, starts a ``regbus worker --clock external`` subprocess,
 publishes the simulator's month in simulated-time slices while a live view shows the alerts
-by supervision level, then compares what the system raised with the simulator's own
-prediction, replays the log into the audit report and prints a summary. Ctrl-C stops
+by supervision level, then compares what the system raised — alerts, dead letters, and the
+regulator agent's per-platform and per-category scorecards read from the worker's HTTP API —
+with the simulator's own prediction, replays the log into the audit report and prints a
+summary. Ctrl-C stops
 everything (the worker too). See docs/demo.md.
 """
 
@@ -30,6 +32,7 @@ from streams.simulator.live import LiveView
 from streams.simulator.model import ExpectedAlert
 from streams.simulator.publish import RouteWatch, check_window, prepare, publish_simulation
 from streams.simulator.report import by_rule_table, dead_letter_table, scorecard_table
+from streams.simulator.scorecards import Counts, wait_for_match
 from streams.simulator.watch import (
     INTERVIEW,
     PLATFORM_LEVEL,
@@ -45,6 +48,8 @@ console = Console()
 DEFAULT_PACE = 0.15
 """Wall seconds per simulated hour (at least): a 30-day month in three to four minutes."""
 SETTLE_TIMEOUT = 120.0
+SCORECARD_TIMEOUT = 60.0
+"""How long the regulator agents may trail the last alert before the scorecards must match."""
 SUMMARY = "demo-summary.json"
 
 
@@ -52,7 +57,7 @@ class _Holder:
     """The running worker, reachable from the synchronous Ctrl-C handler."""
 
     worker: WorkerProcess | None = None
-    web_port: int | None = None
+    web_port: int = 0
 
 
 def _free_port() -> int:
@@ -76,7 +81,6 @@ def demo_command(
     out: Path | None = typer.Option(None, help="where to write the report and the summary"),
     live: bool = typer.Option(True, "--live/--no-live", help="the live alert view (needs a tty)"),
     audit: bool = typer.Option(True, "--audit/--no-audit", help="replay into the audit report"),
-    web: bool = typer.Option(False, "--web", help="start the worker's HTTP API on a free port"),
 ) -> None:
     """Run a simulated month through broker, worker and alerts, then print the summary."""
     try:
@@ -99,7 +103,7 @@ def demo_command(
     target.mkdir(parents=True, exist_ok=True)
     holder = _Holder()
     try:
-        holder.web_port = _free_port() if web else None
+        holder.web_port = _free_port()  # the scorecards are read from the worker's HTTP API
         code = asyncio.run(_demo(settings, cfg, target, 0.0 if fast else pace, live, audit, holder))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: stopping the worker[/yellow]")
@@ -135,10 +139,11 @@ async def _demo(
         console.print("this prefix already holds a run: reviewing it (nothing re-published)")
         for _ in sim:
             pass
-    else:
-        holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
-        if holder.web_port is not None:
-            console.print(f"worker HTTP API: http://127.0.0.1:{holder.web_port}/")
+    # In a review the worker resumes from its committed offsets and rebuilds its tables from
+    # their changelogs: it reads nothing new, and answers the scorecard queries.
+    holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
+    api = f"http://127.0.0.1:{holder.web_port}"
+    console.print(f"worker HTTP API: {api}/")
     predicted = _predicted(expected_alerts)
     view = LiveView(cfg, settings.topic_prefix, predicted)
     watch = SystemWatch(
@@ -156,6 +161,12 @@ async def _demo(
                 sum(sim.outcome.dead_letters.values()),
                 SETTLE_TIMEOUT,
             )
+            view.phase = "comparing the scorecards…"
+            cards = sim.outcome.scorecards()
+            first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
+            system_cards, card_diff = await wait_for_match(
+                api, cards["subjects"], first, last, SCORECARD_TIMEOUT
+            )
     finally:
         alert_file.close()
         watching.cancel()
@@ -166,12 +177,19 @@ async def _demo(
             holder.worker = None
     write_expected(sim.outcome, out / EXPECTED)
     result = compare(
-        expected_alerts, watch.alerts, dict(sim.outcome.dead_letters), dict(watch.dead_letters)
+        expected_alerts,
+        watch.alerts,
+        dict(sim.outcome.dead_letters),
+        dict(watch.dead_letters),
+        sim.outcome.interviews_by_platform,
+        watch.interviews,
     )
     report = await _audit_report(settings, out) if audit else None
-    _print_summary(sim, watch, result, report, done)
-    _write_summary(out / SUMMARY, settings, cfg, sim, watch, result, report)
-    return 0 if result.ok else 1
+    _print_summary(sim, watch, result, system_cards, card_diff, report, done)
+    _write_summary(
+        out / SUMMARY, settings, cfg, sim, watch, result, system_cards, card_diff, report
+    )
+    return 0 if result.ok and not card_diff else 1
 
 
 def _predicted(alerts: list[ExpectedAlert]) -> int:
@@ -251,11 +269,13 @@ def _print_summary(
     sim: Simulation,
     watch: SystemWatch,
     result: Comparison,
+    system_cards: dict[str, Counts],
+    card_diff: list[str],
     report: dict[str, Any] | None,
     settled: bool,
 ) -> None:
     data = sim.outcome.to_json()
-    console.print(scorecard_table(data, watch.by_platform))
+    console.print(scorecard_table(data, system_cards))
     console.print(by_rule_table(data["alerts"]["by_rule"], watch.by_rule, PLATFORM_LEVEL))
     console.print(dead_letter_table(data["dead_letters"], watch.dead_letters))
     if result.ok:
@@ -269,6 +289,15 @@ def _print_summary(
         )
     else:
         console.print(f"[red]system and prediction differ[/red]\n{result.describe()}")
+    cards = data["scorecards"]
+    if not card_diff:
+        console.print(
+            f"[green]the regulator's scorecards of {cards['from']} – {cards['to']} equal the "
+            f"simulator's for all {len(cards['subjects'])} platforms and categories[/green]"
+        )
+    else:
+        shown = "\n".join(f"  {d}" for d in card_diff[:20])
+        console.print(f"[red]scorecards differ from the prediction[/red]\n{shown}")
     if not settled:
         console.print("[yellow]the alerts topic had not settled when the demo stopped[/yellow]")
     if report is not None:
@@ -287,8 +316,11 @@ def _write_summary(
     sim: Simulation,
     watch: SystemWatch,
     result: Comparison,
+    system_cards: dict[str, Counts],
+    card_diff: list[str],
     report: dict[str, Any] | None,
 ) -> None:
+    cards = sim.outcome.scorecards()
     summary = {
         "prefix": settings.topic_prefix,
         "config": cfg.to_json(),
@@ -297,9 +329,18 @@ def _write_summary(
             "alerts_by_rule": dict(sorted(watch.by_rule.items())),
             "dead_letters": dict(sorted(watch.dead_letters.items())),
         },
-        "match": result.ok,
+        "match": result.ok and not card_diff,
+        "alerts_match": result.ok,
         "missing": [list(map(str, m)) for m in result.missing[:50]],
         "unexpected": [list(map(str, u)) for u in result.unexpected[:50]],
+        "scorecards": {
+            "from": cards["from"],
+            "to": cards["to"],
+            "match": not card_diff,
+            "differences": card_diff[:50],
+            "expected": cards["subjects"],
+            "system": system_cards,
+        },
         "audit_report": None if report is None else report["_path"],
     }
     path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))

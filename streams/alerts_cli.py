@@ -172,6 +172,8 @@ def scorecard(
     subject: str = typer.Argument(..., help="platform id, or category:<CATEGORY>"),
     window: str = typer.Option("30d", help="day, week or 30d"),
     at: str = typer.Option(None, help="reference date YYYY-MM-DD (default: the worker's today)"),
+    start: str = typer.Option(None, "--from", help="first date of an explicit range (with --to)"),
+    end: str = typer.Option(None, "--to", help="last date of the range, inclusive"),
     url: str = typer.Option("http://127.0.0.1:6066", help="a worker's HTTP API"),
     as_json: bool = typer.Option(False, "--json", help="print the API's JSON"),
 ) -> None:
@@ -180,7 +182,10 @@ def scorecard(
         path = f"/categories/{urllib.parse.quote(subject.split(':', 1)[1])}/scorecard"
     else:
         path = f"/platforms/{urllib.parse.quote(subject)}/scorecard"
-    query = {"window": window, **({"at": at} if at else {})}
+    if start or end:
+        query = {"from": start or "", "to": end or ""}
+    else:
+        query = {"window": window, **({"at": at} if at else {})}
     target = f"{url.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
     try:
         with urllib.request.urlopen(target, timeout=10) as resp:

@@ -50,6 +50,8 @@ from streams.simulator.rules import (
     WARNING_STYLE,
     RuleSpec,
 )
+from streams.simulator.scorecards import ACK_RULE, ComplaintFacts
+from streams.simulator.workcal import local_day
 
 KNOWN_POLICY_VERSIONS = frozenset({"SAMR-20"})
 OPENERS: dict[type[Event], str] = {
@@ -103,6 +105,8 @@ class CaseOracle:
         self.paid = 0
         self.payments = 0
         self.goods_received = False
+        self.facts: ComplaintFacts | None = None
+        """A complaint's scorecard facts (None for the other case kinds)."""
 
     # ---- feeding -------------------------------------------------------------------------
     def feed(self, event: Event) -> None:
@@ -168,6 +172,8 @@ class CaseOracle:
         observed_at: datetime,
         offending: str | None = None,
     ) -> None:
+        if kind == "SlaBreached" and rule_id == ACK_RULE and self.facts is not None:
+            self.facts.ack_breached = True
         self.sink(
             ExpectedAlert(
                 kind,
@@ -214,6 +220,9 @@ class CaseOracle:
                 event.channel,
                 event.priority,
                 event.category,
+            )
+            self.facts = ComplaintFacts.opened(
+                event.platform_id, event.category.value, event.channel, local_day(event.intake_at)
             )
             version = event.policy_rule_version
             if version is not None and version not in KNOWN_POLICY_VERSIONS:
@@ -263,11 +272,15 @@ class CaseOracle:
         if self.status not in allowed and not platform_ack:
             self._violation("ILLEGAL_TRANSITION", e)
             return []
+        facts = self.facts
+        assert facts is not None
         if isinstance(e, ComplaintForwarded):
             self.status = "FORWARDED"
+            facts.forwarded = True
             return [("forwarded", at, None)]
         if isinstance(e, ComplaintAcknowledged):
             self.status = "ACKNOWLEDGED"
+            facts.acknowledged = True
             return [("acknowledged", at, None)]
         if isinstance(e, ComplaintSuspended):
             self.status = "SUSPENDED"
@@ -279,11 +292,14 @@ class CaseOracle:
             return [("escalated", at, None)]
         if isinstance(e, ComplaintResolved):
             self.status = "RESOLVED"
+            facts.outcome = e.outcome
             return [("resolved", at, None)]
         if isinstance(e, ComplaintFeedbackRecorded):
             self.status = "CLOSED"
+            facts.satisfaction = e.satisfaction
             return [("feedback", at, None)]
         self.status = "ACKNOWLEDGED"  # ComplaintReopened
+        facts.outcome = facts.satisfaction = None
         return [("reopened", at, None)]
 
     def _refund(self, e: Event) -> list[Trigger]:

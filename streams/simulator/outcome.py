@@ -2,8 +2,9 @@
 
 Every expected alert goes to the sink the caller chose (a list for tests, an NDJSON file for
 large runs); only counts stay here: alerts by kind / rule / level, dead letters by reason,
-event counts, and per-platform scorecard basics in the bureau's own terms (response rate,
-settlement rate against the 85 % target, satisfaction rate).
+event counts, per-platform activity over the whole run (what each platform sent, including
+carried-over cases), and the scorecards the regulator agent must show for the simulated days
+(:mod:`streams.simulator.scorecards`, by intake date as the regulator counts).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.models import (
+    Category,
     ComplaintAcknowledged,
     ComplaintFeedbackRecorded,
     ComplaintFiled,
@@ -40,9 +42,9 @@ from streams.simulator.rules import (
     INTERVIEW_STYLE,
     INTERVIEW_WINDOW_DAYS,
 )
+from streams.simulator.scorecards import CohortCards, compared_range, subjects_of
 
 FORMAT = "regbus.sim-expected/1"
-SETTLEMENT_TARGET = 0.85
 SIGNALS_NOTE = (
     "COMPLAINT_SURGE and SETTLEMENT_BELOW_TARGET risk signals (the regulator agent, "
     "agents/policy/signals.yaml) are not predicted; every other alert is."
@@ -50,7 +52,9 @@ SIGNALS_NOTE = (
 
 
 @dataclass
-class Scorecard:
+class Activity:
+    """What one platform's cases did over the whole run (carried-over cases included)."""
+
     platform_id: str
     name: str
     line: str
@@ -58,22 +62,12 @@ class Scorecard:
     counts: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
-        c = self.counts
-
-        def rate(num: str, den: str) -> float | None:
-            return round(c[num] / c[den], 4) if c[den] else None
-
+        """Event counts (rates are the scorecards' business: they count by intake date)."""
         return {
             "name": self.name,
             "line": self.line,
             "profile": self.profile,
-            **dict(sorted(c.items())),
-            "response_rate": rate("acknowledged_in_time", "forwarded"),
-            "settlement_rate": rate("settled", "resolved"),
-            "satisfaction_rate": rate("satisfied", "feedback"),
-            "settlement_below_target": (
-                c["resolved"] > 0 and c["settled"] / c["resolved"] < SETTLEMENT_TARGET
-            ),
+            **dict(sorted(self.counts.items())),
         }
 
 
@@ -133,15 +127,17 @@ class ExpectedOutcome:
         self.cases: Counter[str] = Counter()
         self.weekly: Counter[str] = Counter()
         self.interviews_by_platform: Counter[str] = Counter()
-        self.scorecards = {
-            p.platform_id: Scorecard(p.platform_id, p.name, p.line.value, p.profile.value)
+        self.activity = {
+            p.platform_id: Activity(p.platform_id, p.name, p.line.value, p.profile.value)
             for p in cfg.roster
         }
+        self.cohorts = CohortCards()
         self.interviews = InterviewFold(self._interview)
 
     # alerts --------------------------------------------------------------------------------
     def alert(self, a: ExpectedAlert) -> None:
         self._tally(a)
+        self.cohorts.alert(a)
         if a.kind == "SlaBreached":
             self.interviews.add(a)
         self._sink(a)
@@ -152,7 +148,7 @@ class ExpectedOutcome:
         self.by_level[a.level.value] += 1
         if a.kind == "LifecycleViolationDetected":
             self.violations[a.rule_id] += 1
-        card = self.scorecards.get(a.platform_id)
+        card = self.activity.get(a.platform_id)
         if card is not None:
             card.counts[f"alerts_{a.mark.lower()}"] += 1
 
@@ -176,7 +172,9 @@ class ExpectedOutcome:
 
     def case(self, family: str, platform_id: str, sends: list[Send], oracle: CaseOracle) -> None:
         self.cases[family] += 1
-        card = self.scorecards.get(platform_id)
+        if oracle.facts is not None:
+            self.cohorts.complaint(oracle.facts)
+        card = self.activity.get(platform_id)
         if card is None:
             return
         c = card.counts
@@ -230,6 +228,16 @@ class ExpectedOutcome:
             c["rectifications_verified"] += 1
 
     # output --------------------------------------------------------------------------------
+    def scorecards(self) -> dict[str, Any]:
+        """The regulator's scorecards of the simulated days, per platform and category."""
+        first, last = compared_range(self.cfg.start, self.cfg.days)
+        subjects = subjects_of(self.activity, (c.value for c in Category))
+        return {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "subjects": self.cohorts.between(subjects, first, last),
+        }
+
     def to_json(self) -> dict[str, Any]:
         grid = self.cfg.grid
         return {
@@ -261,6 +269,7 @@ class ExpectedOutcome:
             "dead_letters": dict(sorted(self.dead_letters.items())),
             "interviews": dict(sorted(self.interviews_by_platform.items())),
             "not_predicted": SIGNALS_NOTE,
-            "scorecards": {pid: card.to_json() for pid, card in sorted(self.scorecards.items())},
+            "activity": {pid: card.to_json() for pid, card in sorted(self.activity.items())},
+            "scorecards": self.scorecards(),
             "weekly_complaints": dict(sorted(self.weekly.items())),
         }

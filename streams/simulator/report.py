@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,53 +20,60 @@ def _pct(value: Any) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+SETTLEMENT_TARGET = 0.85
+"""The bureau's 和解率 target (agents/policy/signals.yaml): a lower rate is shown in red."""
+
+
+def _rate(counts: Mapping[str, int], num: str, den: str) -> float | None:
+    return counts[num] / counts[den] if counts.get(den) else None
+
+
 def scorecard_table(
-    expected: Mapping[str, Any], actual: Mapping[str, Counter[str]] | None = None
+    expected: Mapping[str, Any], system: Mapping[str, Mapping[str, int]] | None = None
 ) -> Table:
-    """Per platform: volumes and rates from the simulator; alerts from the system if given."""
-    table = Table(title="Per-platform scorecard", title_justify="left")
-    for col in (
-        "platform",
-        "profile",
-        "cmpl",
-        "resp",
-        "settl",
-        "satis",
-        "refund",
-        "breach",
-        "escal",
-        "viol",
-        "DLQ",
-    ):
+    """Per platform: the predicted scorecard of the simulated days, and whether the regulator
+    agent's (``system``, same range) equals it."""
+    cards = expected["scorecards"]
+    table = Table(
+        title=f"Per-platform scorecard, complaints received {cards['from']} – {cards['to']}",
+        title_justify="left",
+    )
+    columns = ["platform", "profile", "cmpl", "resp", "resol", "settl", "satis", "breach",
+               "viol", "DLQ"]  # fmt: skip
+    if system is not None:
+        columns.append("system")
+    for col in columns:
         table.add_column(col, justify="left" if col in ("platform", "profile") else "right")
     table.caption = (
-        "cmpl complaints · resp responded in time / forwarded · settl settled / resolved "
-        "(85 % target) · satis satisfied at the return visit · breach/escal/viol alerts · "
-        "DLQ dead letters from its ingress topic"
+        "cmpl complaints (by intake date) · resp responded in time / forwarded · resol "
+        "resolved / forwarded · settl settled / resolved (85 % target) · satis satisfied / "
+        "feedback · breach missed deadlines due in the range · viol lifecycle violations · "
+        "DLQ dead letters from its ingress topic (whole run) · system: the regulator agent's "
+        "scorecard equals the prediction (✓) or differs in n counters"
     )
-    for pid, card in expected["scorecards"].items():
-        seen = actual.get(pid, Counter()) if actual is not None else Counter()
-        breaches = seen["BREACH"] if actual is not None else card.get("alerts_breach", 0)
-        escal = seen["ESCALATE"] if actual is not None else card.get("alerts_escalate", 0)
-        viol = seen["VIOLATION"] if actual is not None else card.get("alerts_violation", 0)
-        dead = seen["DEAD_LETTER"] if actual is not None else card.get("dead_letters", 0)
-        settled = card.get("settlement_rate")
+    for pid, activity in expected["activity"].items():
+        c = cards["subjects"][pid]
+        settled = _rate(c, "settled", "resolved")
         settled_text = _pct(settled)
-        if card.get("settlement_below_target"):
+        if settled is not None and settled < SETTLEMENT_TARGET:
             settled_text = f"[red]{settled_text}[/red]"
-        table.add_row(
+        row = [
             pid,
-            card["profile"],
-            str(card.get("complaints", 0)),
-            _pct(card.get("response_rate")),
+            activity["profile"],
+            str(c["complaints"]),
+            _pct(_rate(c, "responded_in_time", "forwarded")),
+            _pct(_rate(c, "resolved", "forwarded")),
             settled_text,
-            _pct(card.get("satisfaction_rate")),
-            str(card.get("refunds", 0)),
-            str(breaches),
-            str(escal),
-            str(viol),
-            str(dead),
-        )
+            _pct(_rate(c, "satisfied", "feedback")),
+            str(c["breaches"]),
+            str(c["lifecycle_violations"]),
+            str(activity.get("dead_letters", 0)),
+        ]
+        if system is not None:
+            got = system.get(pid)
+            wrong = sum(1 for k, v in c.items() if got is None or got.get(k, 0) != v)
+            row.append("[green]✓[/green]" if not wrong else f"[red]≠ {wrong}[/red]")
+        table.add_row(*row)
     return table
 
 

@@ -234,9 +234,11 @@ def oracle(
     window: Window,
     ref: date,
     alerts: Iterable[AlertEvent],
+    bounds: tuple[date, date] | None = None,
 ) -> dict[str, int]:
-    """The counts a scorecard must show, computed from the specs (and the breach alerts)."""
-    start, end = window_bounds(window, ref)
+    """The counts a scorecard must show, computed from the specs (and the breach alerts);
+    ``bounds`` (first, last date) for a ``range`` window."""
+    start, end = bounds or window_bounds(window, ref)
     counts = dict.fromkeys(METRICS, 0)
     for spec in sc.complaints:
         if subject not in (spec.platform, f"category:{spec.category.value}"):

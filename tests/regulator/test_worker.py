@@ -198,6 +198,25 @@ async def test_scorecard_equals_the_oracle(world, client, subject, window, ref) 
     assert (body["window"], body["as_of"]) == (window.value, ref.isoformat())
 
 
+@pytest.mark.parametrize("subject", [sc.ALPHA, sc.BETA, "category:DELIVERY_GOODS_DAMAGE"])
+async def test_a_range_scorecard_equals_the_oracle(world, client, subject) -> None:  # type: ignore[no-untyped-def]
+    kind, name = ("categories", subject.split(":")[1]) if ":" in subject else ("platforms", subject)
+    first, last = date(2025, 5, 12), date(2025, 6, 6)  # neither a week nor 30 days
+    span = {"from": first.isoformat(), "to": last.isoformat()}
+    body = await get_json(client, f"/{kind}/{name}/scorecard", **span)
+    window = sc.Window.RANGE
+    expected = sc.oracle(world.scenario, subject, window, last, world.published, (first, last))
+    assert body["counts"] == expected and expected["complaints"] > 0
+    assert (body["window"], body["from"], body["to"]) == ("range", "2025-05-12", "2025-06-06")
+    assert body["kept_from"] is not None and body["kept_from"] <= "2025-05-12"
+
+
+async def test_a_range_older_than_the_kept_days_is_refused(world, client) -> None:  # type: ignore[no-untyped-def]
+    got = await client.get(f"/platforms/{sc.ALPHA}/scorecard",
+                           params={"from": "2024-01-01", "to": "2025-06-06"})  # fmt: skip
+    assert got.status_code == 400 and "oldest day kept" in got.json()["error"]
+
+
 async def test_each_signal_is_raised_once(world) -> None:  # type: ignore[no-untyped-def]
     signals = [a for a in world.published if isinstance(a, RiskSignalRaised | InterviewRecommended)]
     assert Counter((a.rule_id, a.subject) for a in signals) == {
@@ -271,6 +290,16 @@ async def test_scorecard_cli(world) -> None:  # type: ignore[no-untyped-def]
     assert body["counts"] == sc.oracle(
         world.scenario, sc.BETA, sc.Window.D30, date(2025, 6, 5), world.published
     )
+    ranged = await asyncio.to_thread(
+        subprocess.run, [*cmd[:-3], "--from", "2025-06-02", "--to", "2025-06-04", "--json"],
+        env=world.env(), capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert ranged.returncode == 0, ranged.stderr
+    body = orjson.loads(ranged.stdout)
+    first, last = date(2025, 6, 2), date(2025, 6, 4)
+    expected = sc.oracle(world.scenario, sc.BETA, sc.Window.RANGE, last, world.published,
+                         (first, last))  # fmt: skip
+    assert body["counts"] == expected and body["window"] == "range"
 
 
 # ---- the HTTP API ---------------------------------------------------------------------------
@@ -310,6 +339,14 @@ async def test_alerts_view(world, client) -> None:  # type: ignore[no-untyped-de
     [
         ("/platforms/alpha/scorecard", {"window": "year"}, 400),
         ("/platforms/alpha/scorecard", {"at": "June 5th"}, 400),
+        ("/platforms/alpha/scorecard", {"from": "2025-06-01"}, 400),
+        ("/platforms/alpha/scorecard", {"from": "2025-06-05", "to": "2025-06-01"}, 400),
+        (
+            "/platforms/alpha/scorecard",
+            {"from": "2025-06-01", "to": "2025-06-05", "window": "week"},
+            400,
+        ),
+        ("/platforms/alpha/scorecard", {"window": "range"}, 400),
         ("/platforms/nobody/scorecard", {}, 404),
         ("/categories/BICYCLES/scorecard", {}, 404),
         ("/alerts", {"level": "BOSS"}, 400),

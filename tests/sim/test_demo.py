@@ -40,6 +40,12 @@ def test_short_demo_matches_its_prediction_and_writes_the_report(bootstrap, tmp_
     assert proc.returncode == 0, output
     summary = json.loads((tmp_path / "out" / "demo-summary.json").read_text())
     assert summary["match"] is True, output
+    cards = summary["scorecards"]
+    assert cards["match"] is True and cards["differences"] == [], output
+    assert (cards["from"], cards["to"]) == ("2026-09-18", "2026-09-20")  # the three days
+    assert cards["system"] == cards["expected"]
+    assert sum(c["complaints"] for c in cards["system"].values()) > 50
+    assert "scorecards of 2026-09-18 – 2026-09-20 equal the simulator's" in output
     assert summary["expected"]["total"] > 50
     assert "exactly the" in output and "alerts the simulator predicted" in output
     report = summary["audit_report"]

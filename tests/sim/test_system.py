@@ -2,20 +2,25 @@
 
 The worker must raise exactly the alerts the simulator predicted from its own bookkeeping —
 same rule, threshold, case, deadline, level, severity and observation instant — and exactly
-the dead letters by reason; and that output must contain every SLA rule of the policy file,
-every lifecycle violation and every dead-letter reason. About a minute on a 2-core machine.
+the dead letters by reason; its regulator agents must show, over the simulated days, exactly
+the per-platform and per-category scorecards the simulator predicted; and that output must
+contain every SLA rule of the policy file, every lifecycle violation and every dead-letter
+reason. About a minute on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from datetime import date, timedelta
 
 import pytest
 
 from regbus.config import Settings
 from streams.simulator import ExpectedAlert, SimConfig, Simulation
 from streams.simulator.publish import prepare, publish_simulation
+from streams.simulator.scorecards import wait_for_match
 from streams.simulator.watch import SystemWatch, case_level, compare
 from tests.sim.coverage import missing_coverage
 
@@ -29,7 +34,10 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
     expected: list[ExpectedAlert] = []
     sim = Simulation(cfg, sink=expected.append)
     catalogue = await prepare(settings, cfg)  # before the worker: it subscribes at once
-    worker = worker_factory("--no-web")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    worker = worker_factory("--web-port", str(port))
     watch = SystemWatch(settings.bootstrap, catalogue)
     watching = asyncio.create_task(watch.run())
     try:
@@ -39,12 +47,23 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
         settled = await watch.wait_for(len(predicted), sum(dead.values()), timeout=120)
         assert worker.alive(), worker.log_tail()
         assert settled, f"the system did not settle:\n{worker.log_tail()}"
+        cards = sim.outcome.scorecards()
+        first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
+        system_cards, card_diff = await wait_for_match(
+            f"http://127.0.0.1:{port}", cards["subjects"], first, last, timeout=60
+        )
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
     assert stats.routed == sim.outcome.routed and stats.ticks == cfg.grid.count
-    result = compare(expected, watch.alerts, dead, dict(watch.dead_letters))
+    result = compare(expected, watch.alerts, dead, dict(watch.dead_letters),
+                     sim.outcome.interviews_by_platform, watch.interviews)  # fmt: skip
     assert result.ok, result.describe()
+    assert not card_diff, card_diff[:20]
+    assert (first, last) == (cfg.start, cfg.end_date - timedelta(days=1))  # the whole month
+    assert system_cards == cards["subjects"]
+    totals = [sum(c[k] for c in system_cards.values()) for k in ("complaints", "breaches")]
+    assert all(n > 100 for n in totals), totals
     assert missing_coverage(expected, dead) == []
     assert missing_coverage(watch.alerts, watch.dead_letters) == []
