@@ -18,8 +18,10 @@ record changes nothing (at-least-once in, exact counts out). Time reaches the su
 as watermarks: each complaint partition forwards its ClockTicked time to every subject
 partition, and a subject partition's clock is the minimum over the complaint partitions, so
 a day or a week is judged only once every partition has passed it. Signals are decided on
-those watermarks, with ids from rule + subject + window (``agents.scorecard``); repeated
-breaches go through the core's ``record_breach``.
+those watermarks, from complaint contributions tagged with the tick before them (so a
+partition that ran ahead is not counted early: see :mod:`agents.scorecard_processors`), with
+ids from rule + subject + window (``agents.scorecard``); repeated breaches go through the
+core's ``record_breach``.
 
 The processors (:mod:`agents.scorecard_processors`) import nothing from Faust, as
 :mod:`agents.cases`; :func:`attach` wires them.

@@ -5,6 +5,15 @@ each case's timeline and complaint facts and sends *contributions* — (date, co
 fact — to the subject topic, one record per platform / category per batch.
 :class:`ScorecardProcessor` (per subject) folds contributions into day buckets and decides
 the signals when time moves. See :mod:`agents.regulator` for the wiring and the reasoning.
+
+**Signals are judged on what had happened by the tick.** A complaint contribution carries a
+*tag*: the last tick its complaint partition forwarded before it. The subject side applies
+it to the scorecard's day buckets at once (the API shows the latest facts), and to the
+*signal* buckets (complaints, resolved, settled only) when the regulator clock passes its tag,
+i.e. at the first watermark after the events behind it. Partitions are consumed at different
+speeds, so without the tag a day's settlement rate or a week's surge would depend on how far
+other partitions had run ahead; with it, the same log gives the same signals at the same
+instants, live or replayed.
 """
 
 from __future__ import annotations
@@ -22,6 +31,10 @@ from agents.core import PlatformRecord, record_breach
 from agents.core.context import Context
 from agents.scorecard import (
     COMPLAINT_EVENT_NAMES,
+    COMPLAINTS,
+    RESOLVED,
+    SETTLED,
+    WIDTH,
     SignalsPolicy,
     add_into,
     alert_contribution,
@@ -59,6 +72,10 @@ TICK_FORWARD_EVERY = timedelta(seconds=60)
 RAISED_KEPT = 32
 _SEP = "\x1f"
 _META = "\x00wm" + _SEP
+_TICK = "\x00tick" + _SEP
+"""regulator-cases key of a complaint partition's last forwarded tick (the contribution tag)."""
+SIGNAL_COUNTERS = (COMPLAINTS, RESOLVED, SETTLED)
+"""The counters the signals read: kept again in the deferred signal buckets."""
 _INTERVIEW = _SEP + "#interview"
 _CASE_ALERTS = frozenset(
     {"SlaWarningRaised", "SlaBreached", "EscalationRaised", "LifecycleViolationDetected"}
@@ -144,6 +161,8 @@ class CaseFactsProcessor:
             else:
                 continue
             env = run.envelope(case_id, rec.partition)
+            if rec.topic == self._complaints:
+                env["cp"] = rec.partition
             ident = record.get("alert_id") or record["event_id"]
             if ident in env["ids"]:
                 run.replayed.add(case_id)  # a redelivery: its contribution is sent again
@@ -180,16 +199,32 @@ class CaseFactsProcessor:
             return str(record["subject"])
         return None
 
+    def tag(self, partition: int | None, store: StateReader) -> int:
+        """The contribution tag of a complaint partition: its last forwarded tick (ms), 0
+        before the first."""
+        if partition is None:
+            return 0
+        last = self._forwarded.get(partition)
+        if last is None:
+            raw = store.get(f"{_TICK}{partition}".encode())
+            if raw is None:
+                return 0
+            last = self._forwarded[partition] = _from_ms(int(raw))
+        return _ms(last)
+
     def _forward_tick(self, partition: int, tick_at: datetime, run: _FactsBatch) -> None:
+        self.tag(partition, run.store)  # load the stored tick after a restart
         last = self._forwarded.get(partition)
         if last is not None and (
             tick_at <= last
             or (tick_at - last < TICK_FORWARD_EVERY and local_day(tick_at) == local_day(last))
         ):
             return
-        self._forwarded[partition] = tick_at
-        run.flush()  # everything before the tick reaches the subjects before its watermark
-        value = orjson.dumps({"t": "w", "src": partition, "at": _ms(tick_at)})
+        run.flush()  # everything before the tick reaches the subjects before its watermark,
+        self._forwarded[partition] = tick_at  # tagged with the tick before this one
+        key, at = f"{_TICK}{partition}".encode(), _ms(tick_at)
+        run.result.writes.append(StateWrite(CASES_TABLE, partition, key, str(at).encode()))
+        value = orjson.dumps({"t": "w", "src": partition, "at": at})
         for target in range(self.subject_partitions):
             run.result.out.append(OutRecord(self.subject_topic, None, value, partition=target))
 
@@ -232,8 +267,9 @@ class _FactsBatch:
             if case_id in self.replayed or env.get("c") != list(contribution):
                 env["c"] = list(contribution)
                 fact = "case:" + case_id
-                self.queue(facts["pl"], fact, [*contribution])  # type: ignore[index]
-                self.queue(category_subject(facts["cat"]), fact, [*contribution])  # type: ignore[index]
+                item = [*contribution, self.proc.tag(env.get("cp"), self.store)]
+                self.queue(facts["pl"], fact, item)  # type: ignore[index]
+                self.queue(category_subject(facts["cat"]), fact, item)  # type: ignore[index]
         self.changed.clear()
         self.replayed.clear()
         topic = self.proc.subject_topic
@@ -315,7 +351,7 @@ class ScorecardProcessor:
                     subject = (rec.key or b"").decode()
                     env = subject_state(subject, rec.partition)
                     env["p"] = rec.partition
-                    for fact, day, vec, *alert in msg["i"]:
+                    for fact, day, vec, *extra in msg["i"]:
                         key = f"{subject}{_SEP}{fact}"
                         new = [day, vec]
                         old = contrib(key)
@@ -325,8 +361,10 @@ class ScorecardProcessor:
                         _apply(env, old, new)
                         changed.add(subject)
                         contrib_writes[key] = (rec.partition, orjson.dumps(new))
-                        if old is None and alert:
-                            self._interview(subject, rec.partition, alert[0], contrib,
+                        if fact.startswith("case:"):
+                            _defer(env, old, new, extra[0] if extra else 0)
+                        elif old is None and extra:
+                            self._interview(subject, rec.partition, extra[0], contrib,
                                             contrib_writes, result)  # fmt: skip
                 elif msg["t"] == "w":
                     meta = self._partition_meta(rec.partition, subjects)
@@ -389,23 +427,24 @@ class ScorecardProcessor:
             if env["p"] != partition:
                 continue
             kind = subject_kind(subject)
-            dirty = False
-            first = date.fromisoformat(env["first"]) if env.get("first") else None
+            dirty = _release(env, _ms(now))
+            signal_days = env.setdefault("sd", {})
+            first = date.fromisoformat(env["sf"]) if env.get("sf") else None
             pending = []
-            for week in sorted(env["dw"]):
+            for week in sorted(env.get("dw", [])):
                 monday = date.fromisoformat(week)
                 if monday > today:
                     pending.append(week)
                     continue
-                check = surge_check(env["days"], first, monday, policy.surge)
+                check = surge_check(signal_days, first, monday, policy.surge)
                 if check.triggered and kind in policy.surge.subjects:
                     alert = surge_alert(subject, check, policy, self._version(monday), now)
                     dirty |= self._raise(env, alert, result)
-            if pending != env["dw"]:
+            if pending != env.get("dw"):
                 env["dw"], dirty = pending, True
             if new_day and kind in policy.settlement.subjects:
                 check_s = settlement_check(
-                    env["days"], today - timedelta(days=1), policy.settlement
+                    signal_days, today - timedelta(days=1), policy.settlement
                 )
                 if check_s.low and env.get("low") is None:
                     alert = settlement_alert(subject, check_s, policy, self._version(check_s.end),
@@ -418,6 +457,7 @@ class ScorecardProcessor:
                 keep_from = today - timedelta(days=policy.keep_days)
                 if env.get("floor") != keep_from.isoformat():
                     prune(env["days"], keep_from)
+                    prune(signal_days, keep_from)
                     env["floor"], dirty = keep_from.isoformat(), True
             if dirty:
                 loaded[subject] = env
@@ -460,17 +500,18 @@ class ScorecardProcessor:
 
 
 def _new_subject(partition: int) -> dict[str, Any]:
+    """days: the scorecard's buckets (latest facts); sd/sf/dw/q: the signal buckets, their
+    first day, the weeks changed since the last judgement, and the deferred changes."""
     return {
-        "p": partition, "days": {}, "first": None, "floor": None, "dw": [], "low": None,
-        "raised": [],
+        "p": partition, "days": {}, "floor": None, "low": None, "raised": [],
+        "sd": {}, "sf": None, "dw": [], "q": [],
     }  # fmt: skip
 
 
 def _apply(env: dict[str, Any], old: list[Any] | None, new: list[Any]) -> None:
-    """Replace a fact's old contribution by its new one in the day buckets."""
+    """Replace a fact's old contribution by its new one in the scorecard's day buckets."""
     days = env["days"]
     floor = env.get("floor")
-    touched = []
     for contribution, sign in ((old, -1), (new, 1)):
         if contribution is None or contribution[0] is None:
             continue
@@ -478,8 +519,44 @@ def _apply(env: dict[str, Any], old: list[Any] | None, new: list[Any]) -> None:
         if floor is not None and day < floor:
             continue  # older than the buckets kept (pruned): not counted any more
         add_into(days, day, vec, sign)
+
+
+def _defer(env: dict[str, Any], old: list[Any] | None, new: list[Any], tag: int) -> None:
+    """Queue the change of a complaint's signal counters, to apply once the clock passes
+    ``tag``."""
+    delta: dict[str, list[int]] = {}
+    for contribution, sign in ((old, -1), (new, 1)):
+        if contribution is None or contribution[0] is None:
+            continue
+        day, vec = contribution
+        acc = delta.setdefault(day, [0] * WIDTH)
+        for i in SIGNAL_COUNTERS:
+            acc[i] += sign * vec[i]
+    queue = env.setdefault("q", [])
+    for day, vec in delta.items():
+        if any(vec):
+            queue.append([tag, day, vec])
+
+
+def _release(env: dict[str, Any], now_ms: int) -> bool:
+    """Apply the deferred changes tagged before ``now_ms`` to the signal buckets, marking
+    their weeks for the surge test. Returns whether anything changed."""
+    queue = env.get("q")
+    if not queue:
+        return False
+    ready = [item for item in queue if item[0] < now_ms]
+    if not ready:
+        return False
+    env["q"] = [item for item in queue if item[0] >= now_ms]
+    days = env.setdefault("sd", {})
+    floor = env.get("floor")
+    touched = []
+    for _tag, day, vec in ready:
+        if floor is not None and day < floor:
+            continue
+        add_into(days, day, vec, 1)
         touched.append(day)
-        if sign > 0 and (env["first"] is None or day < env["first"]):
-            env["first"] = day
-    dirty = set(env["dw"]) | weeks_of(touched)
-    env["dw"] = sorted(dirty)
+        if env.get("sf") is None or day < env["sf"]:
+            env["sf"] = day
+    env["dw"] = sorted(set(env.get("dw", [])) | weeks_of(touched))
+    return True

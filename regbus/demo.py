@@ -35,10 +35,8 @@ from streams.simulator.report import by_rule_table, dead_letter_table, scorecard
 from streams.simulator.scorecards import Counts, wait_for_match
 from streams.simulator.watch import (
     INTERVIEW,
-    PLATFORM_LEVEL,
     Comparison,
     SystemWatch,
-    case_level,
     compare,
 )
 from streams.simulator.worker import WorkerProcess
@@ -193,7 +191,7 @@ async def _demo(
 
 
 def _predicted(alerts: list[ExpectedAlert]) -> int:
-    return sum(1 for a in alerts if case_level(a))
+    return len(alerts)
 
 
 async def _holds_a_run(settings: Settings, catalogue: Catalogue) -> bool:
@@ -276,15 +274,16 @@ def _print_summary(
 ) -> None:
     data = sim.outcome.to_json()
     console.print(scorecard_table(data, system_cards))
-    console.print(by_rule_table(data["alerts"]["by_rule"], watch.by_rule, PLATFORM_LEVEL))
+    console.print(by_rule_table(data["alerts"]["by_rule"], watch.by_rule))
     console.print(dead_letter_table(data["dead_letters"], watch.dead_letters))
     if result.ok:
-        exact = len({a.full() for a in watch.alerts if case_level(a) and a.kind != INTERVIEW})
+        exact = len({a.full() for a in watch.alerts if a.kind != INTERVIEW})
         interviews = sum(result.interviews_actual.values())
         console.print(
             f"[green]the system raised exactly the {exact:,} alerts the simulator predicted "
-            "(from its own bookkeeping, not the core's), down to the instant each was "
-            f"observed, and exactly the dead letters; interviews {interviews} "
+            "(from its own bookkeeping, not the core's) — case alerts and the regulator's "
+            "risk signals — down to the instant each was observed, and exactly the dead "
+            f"letters; interviews {interviews} "
             f"(predicted {sum(result.interviews_expected.values())})[/green]"
         )
     else:

@@ -147,6 +147,7 @@ class Simulation:
                 yield heapq.heappop(self._heap)[2]
             yield Tick(tick)
             self.outcome.interviews.release(tick)
+            self.outcome.signals.release(tick)
         self.outcome.interviews.release(None)
         self._heap.clear()
         self.finished = True
@@ -166,7 +167,7 @@ class Simulation:
         if family != "malformed":
             for s in sends:
                 if s.routed and s.event is not None:
-                    oracle.feed(s.event)
+                    oracle.feed(s.event, s.at)
             oracle.finish()
         self.outcome.case(family, script.platform.platform_id, sends, oracle)
         for s in sends:

@@ -109,8 +109,16 @@ class CaseOracle:
         """A complaint's scorecard facts (None for the other case kinds)."""
 
     # ---- feeding -------------------------------------------------------------------------
-    def feed(self, event: Event) -> None:
+    def feed(self, event: Event, sent_at: datetime | None = None) -> None:
+        """``sent_at``: when the record is published (default: the event's own time)."""
         at = event.occurred_at
+        sent = sent_at or at
+        before = self.facts.signal_counters() if self.facts is not None else (0, 0, 0)
+        self._feed(event, at)
+        if self.facts is not None:
+            self.facts.changed(sent, before)
+
+    def _feed(self, event: Event, at: datetime) -> None:
         if self.kind is None:
             kind = OPENERS.get(type(event))
             if kind is None:

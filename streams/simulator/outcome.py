@@ -43,12 +43,9 @@ from streams.simulator.rules import (
     INTERVIEW_WINDOW_DAYS,
 )
 from streams.simulator.scorecards import CohortCards, compared_range, subjects_of
+from streams.simulator.signals import SignalFold
 
 FORMAT = "regbus.sim-expected/1"
-SIGNALS_NOTE = (
-    "COMPLAINT_SURGE and SETTLEMENT_BELOW_TARGET risk signals (the regulator agent, "
-    "agents/policy/signals.yaml) are not predicted; every other alert is."
-)
 
 
 @dataclass
@@ -132,7 +129,8 @@ class ExpectedOutcome:
             for p in cfg.roster
         }
         self.cohorts = CohortCards()
-        self.interviews = InterviewFold(self._interview)
+        self.signals = SignalFold(cfg.grid, self._platform_alert)
+        self.interviews = InterviewFold(self._platform_alert)
 
     # alerts --------------------------------------------------------------------------------
     def alert(self, a: ExpectedAlert) -> None:
@@ -152,8 +150,10 @@ class ExpectedOutcome:
         if card is not None:
             card.counts[f"alerts_{a.mark.lower()}"] += 1
 
-    def _interview(self, a: ExpectedAlert) -> None:
-        self.interviews_by_platform[a.platform_id] += 1
+    def _platform_alert(self, a: ExpectedAlert) -> None:
+        """An interview recommendation or a risk signal (decided per platform / category)."""
+        if a.kind == "InterviewRecommended":
+            self.interviews_by_platform[a.platform_id] += 1
         self._tally(a)
         self._sink(a)
 
@@ -172,8 +172,12 @@ class ExpectedOutcome:
 
     def case(self, family: str, platform_id: str, sends: list[Send], oracle: CaseOracle) -> None:
         self.cases[family] += 1
-        if oracle.facts is not None:
-            self.cohorts.complaint(oracle.facts)
+        facts = oracle.facts
+        if facts is not None:
+            self.cohorts.complaint(facts)
+            for subject in (facts.platform_id, f"category:{facts.category}"):
+                for sent_at, *delta in facts.changes:
+                    self.signals.add(subject, facts.intake, sent_at, *delta)
         card = self.activity.get(platform_id)
         if card is None:
             return
@@ -268,7 +272,6 @@ class ExpectedOutcome:
             "violations": dict(sorted(self.violations.items())),
             "dead_letters": dict(sorted(self.dead_letters.items())),
             "interviews": dict(sorted(self.interviews_by_platform.items())),
-            "not_predicted": SIGNALS_NOTE,
             "activity": {pid: card.to_json() for pid, card in sorted(self.activity.items())},
             "scorecards": self.scorecards(),
             "weekly_complaints": dict(sorted(self.weekly.items())),

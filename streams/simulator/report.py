@@ -80,7 +80,6 @@ def scorecard_table(
 def by_rule_table(
     expected: Mapping[str, int],
     actual: Mapping[str, int] | None = None,
-    not_predicted: frozenset[str] = frozenset(),
 ) -> Table:
     """Alerts per ``RULE/MARK`` (expected, and actual when the system was watched)."""
     table = Table(title="Alerts by rule", title_justify="left")
@@ -89,9 +88,6 @@ def by_rule_table(
     if actual is not None:
         table.add_column("system", justify="right")
     for key in sorted(set(expected) | set(actual or {})):
-        if key.split("/")[0] in not_predicted:
-            table.add_row(key, "[dim]not predicted[/dim]", str((actual or {}).get(key, 0)))
-            continue
         row = [key, str(expected.get(key, 0))]
         if actual is not None:
             got = actual.get(key, 0)

@@ -20,8 +20,8 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import orjson
 
@@ -67,6 +67,17 @@ class ComplaintFacts:
     ack_breached: bool = False
     outcome: Outcome | None = None
     satisfaction: Satisfaction | None = None
+    changes: list[tuple[datetime, int, int, int]] = field(default_factory=list)
+    """(sent at, Δcomplaints, Δresolved, Δsettled): what the risk signals see, and when."""
+
+    def signal_counters(self) -> tuple[int, int, int]:
+        return 1, int(self.outcome is not None), int(self.outcome is Outcome.SETTLED)
+
+    def changed(self, sent_at: datetime, before: tuple[int, int, int]) -> None:
+        """Note the change of the signal counters made by the record sent at ``sent_at``."""
+        delta = tuple(a - b for a, b in zip(self.signal_counters(), before, strict=True))
+        if any(delta):
+            self.changes.append((sent_at, *delta))  # type: ignore[arg-type]
 
     @classmethod
     def opened(

@@ -15,19 +15,11 @@ from streams.codec import DecodeError, EventCodec
 from streams.simulator.model import ExpectedAlert
 from streams.topics import Catalogue
 
-PLATFORM_LEVEL = frozenset({"COMPLAINT_SURGE", "SETTLEMENT_BELOW_TARGET"})
-"""Risk signals of the regulator agent (agents/regulator.py, agents/policy/signals.yaml),
-decided per platform / category on tick watermarks. The simulator does not predict them."""
 INTERVIEW = "InterviewRecommended"
 """Compared as a count per platform, within one: the regulator folds a platform's breaches in
 the order they arrive from the alert partitions, so which breach completes the "3 within 30
 days" — and with it the instant, and near the 30-day horizon even the count — can vary from
 run to run (seen with daily ticks and breaches observed weeks apart arriving together)."""
-
-
-def case_level(alert: ExpectedAlert) -> bool:
-    """An alert the simulator predicts (everything but the regulator's risk signals)."""
-    return alert.rule_id not in PLATFORM_LEVEL
 
 
 @dataclass
@@ -51,8 +43,6 @@ class SystemWatch:
     interviews: Counter[str] = field(default_factory=Counter)
     """Distinct InterviewRecommended alerts (by alert id) per platform."""
     _interview_ids: set[str] = field(default_factory=set)
-    predictable: int = 0
-    """Alerts of the kinds the simulator predicts (all but the regulator's risk signals)."""
     undecodable: int = 0
     last_record: float = field(default_factory=time.monotonic)
 
@@ -101,7 +91,6 @@ class SystemWatch:
             if alert.kind == INTERVIEW and event.alert_id not in self._interview_ids:
                 self._interview_ids.add(event.alert_id)
                 self.interviews[alert.platform_id] += 1
-            self.predictable += case_level(alert)
             if self.keep:
                 self.alerts.append(alert)
             if self.on_alert is not None:
@@ -179,8 +168,8 @@ def compare(
     ids): two recommendations of one platform completed at the same tick look alike here,
     and without the counts they are counted once."""
     expected, actual = list(expected), list(actual)
-    want = {a.full() for a in expected if case_level(a) and a.kind != INTERVIEW}
-    got = {a.full() for a in actual if case_level(a) and a.kind != INTERVIEW}
+    want = {a.full() for a in expected if a.kind != INTERVIEW}
+    got = {a.full() for a in actual if a.kind != INTERVIEW}
 
     def interviews(alerts: list[ExpectedAlert]) -> dict[str, int]:
         seen = {a.full() for a in alerts if a.kind == INTERVIEW}

@@ -19,7 +19,7 @@ from agents.core import default_context, handle
 from schemas.models import ClockTicked, Event, ViolationCode
 from streams.simulator import ExpectedAlert, SimConfig, Simulation, Tick
 from streams.simulator.rules import RULE_IDS, VIOLATION_STYLE
-from streams.simulator.watch import case_level
+from streams.simulator.signals import SETTLEMENT, SURGE
 from tests.sim.coverage import missing_coverage, policy_rule_ids
 
 
@@ -43,6 +43,8 @@ def test_default_run_predicts_every_rule_violation_and_dead_letter(seed: int) ->
 
 
 _CTX = default_context()
+PER_SUBJECT = {SURGE.rule_id, SETTLEMENT.rule_id}
+"""Risk signals of the regulator agents, per platform or category: tests/sim/test_signals.py."""
 
 
 def _tick(at: datetime) -> ClockTicked:
@@ -89,7 +91,7 @@ def test_prediction_agrees_with_the_core_case_by_case(cfg: SimConfig) -> None:
             events[(type(item.event).__module__, item.case_id)].append(item.event)
     expected: defaultdict[str, set[tuple[object, ...]]] = defaultdict(set)
     for a in alerts:
-        if case_level(a) and a.kind != "InterviewRecommended":  # per platform, not per case
+        if a.kind != "InterviewRecommended" and a.rule_id not in PER_SUBJECT:  # per case only
             expected[a.subject].add(a.full())
     actual: defaultdict[str, set[tuple[object, ...]]] = defaultdict(set)
     tick_events = [_tick(t) for t in ticks]

@@ -21,7 +21,7 @@ from regbus.config import Settings
 from streams.simulator import ExpectedAlert, SimConfig, Simulation
 from streams.simulator.publish import prepare, publish_simulation
 from streams.simulator.scorecards import wait_for_match
-from streams.simulator.watch import SystemWatch, case_level, compare
+from streams.simulator.watch import SystemWatch, compare
 from tests.sim.coverage import missing_coverage
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -42,7 +42,7 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
     watching = asyncio.create_task(watch.run())
     try:
         stats = await publish_simulation(settings, sim, cfg)
-        predicted = [a for a in expected if case_level(a)]
+        predicted = expected
         dead = dict(sim.outcome.dead_letters)
         settled = await watch.wait_for(len(predicted), sum(dead.values()), timeout=120)
         assert worker.alive(), worker.log_tail()
