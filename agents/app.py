@@ -41,6 +41,10 @@ class WorkerOptions:
     web_port: int = 6066
     max_batch: int = 1000
     batch_within: float = 0.05
+    ingress_future_minutes: float | None = None
+    """None: REGBUS_INGRESS_FUTURE_MINUTES, else 10."""
+    ingress_dedup_days: float | None = None
+    """None: REGBUS_INGRESS_DEDUP_DAYS, else 30."""
 
 
 def create_app(settings: Settings | None = None, options: WorkerOptions | None = None) -> Any:

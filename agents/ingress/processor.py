@@ -11,7 +11,9 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
 4. envelope consistency (non-empty case id, record key = case id, ``ce_id`` = event id,
    ``ce_subject`` = case id) → INVALID_VALUE;
 5. ``occurred_at`` more than the tolerance ahead of the clock → FUTURE_TIMESTAMP;
-6. dedup by (``ce_source``, ``ce_id``): a resend is counted, not routed;
+6. dedup by (``ce_source``, ``ce_id``): a resend is counted, not routed; a key is kept for
+   ``dedup_retention`` (30 days) after it was first seen, then swept (a resend after that is
+   routed again and the case agent ignores it: it keeps the ids it applied);
 7. route the *original* key/value/headers to the canonical case topic, and for the
    bureau's messages to a platform (:attr:`SendRule.inbox`) also to that platform's inbox.
 
@@ -46,6 +48,10 @@ log = logging.getLogger(__name__)
 
 DEDUP_TABLE = "ingress-dedup"
 DEFAULT_FUTURE_TOLERANCE = timedelta(minutes=10)
+DEFAULT_DEDUP_RETENTION = timedelta(days=30)
+SWEEP_EVERY = timedelta(hours=1)
+"""How often (by the processor's clock) expired dedup keys are looked for."""
+_DEDUP_PREFIX = b"d\x00"
 
 
 class PlatformStatus(StrEnum):
@@ -106,6 +112,8 @@ class IngressMetrics:
     skipped entirely, so a poison record is dead-lettered once."""
     dead_lettered: Counter[DeadLetterReason] = field(default_factory=Counter)
     dead_letter_failures: int = 0
+    dedup_expired: int = 0
+    """Dedup keys deleted after the retention (not a record count)."""
 
     @property
     def accounted(self) -> int:
@@ -134,12 +142,15 @@ class IngressProcessor:
         codec: EventCodec | None = None,
         clock: Callable[[], datetime] | None = None,
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+        dedup_retention: timedelta = DEFAULT_DEDUP_RETENTION,
     ) -> None:
         self.catalogue = catalogue
         self.platforms = platforms
         self.codec = codec or EventCodec()
         self._clock = clock or (lambda: datetime.now(UTC))
         self.future_tolerance = future_tolerance
+        self.dedup_retention = dedup_retention
+        self._next_sweep: datetime | None = None
         self.metrics = IngressMetrics()
         self._ingress_prefix = f"{catalogue.prefix}.ingress."
         self._owners: dict[str, tuple[Sender, str] | None] = {}
@@ -175,7 +186,9 @@ class IngressProcessor:
     def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
         dedup = tables[DEDUP_TABLE]
         result = BatchResult()
-        horizon = self._clock() + self.future_tolerance
+        now = self._clock()
+        horizon = now + self.future_tolerance
+        stamp = b"%d " % int(now.timestamp() * 1000)
         done: dict[tuple[str, int], int] = {}
         seen: set[bytes] = set()
         m = self.metrics
@@ -190,7 +203,7 @@ class IngressProcessor:
             done[tp] = rec.offset
             m.received += 1
             try:
-                self._one(rec, dedup, seen, horizon, result)
+                self._one(rec, dedup, seen, horizon, stamp, result)
             except _Reject as rej:
                 self._dead(rec, rej.reason, rej.detail, result)
             except Exception as exc:  # a bug must not stop the stream: park the record
@@ -204,7 +217,31 @@ class IngressProcessor:
                 result.writes.append(
                     StateWrite(DEDUP_TABLE, partition, _hw_key(topic, partition), b"%d" % offset)
                 )
+        self._sweep(dedup, now, result)
         return result
+
+    def _sweep(self, dedup: StateReader, now: datetime, result: BatchResult) -> None:
+        """Once per :data:`SWEEP_EVERY`, delete the dedup keys first seen before the
+        retention (a tombstone each, so the compacted changelog forgets them too)."""
+        if self._next_sweep is None:
+            self._next_sweep = now + SWEEP_EVERY  # not at start: recovery just loaded them
+            return
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY
+        cutoff = int((now - self.dedup_retention).timestamp() * 1000)
+        expired = 0
+        for key, value in dedup.items():
+            if not key.startswith(_DEDUP_PREFIX):
+                continue
+            seen_ms, partition = _seen(value)
+            if seen_ms < cutoff and partition is not None:
+                result.writes.append(StateWrite(DEDUP_TABLE, partition, key, None))
+                expired += 1
+        self.metrics.dedup_expired += expired
+        if expired:
+            log.info("ingress: %d dedup keys older than %s expired", expired,
+                     self.dedup_retention)  # fmt: skip
 
     def _one(
         self,
@@ -212,6 +249,7 @@ class IngressProcessor:
         dedup: StateReader,
         seen: set[bytes],
         horizon: datetime,
+        stamp: bytes,
         result: BatchResult,
     ) -> None:
         owner = self.owner(rec.topic)
@@ -279,12 +317,13 @@ class IngressProcessor:
             )
 
         value: bytes = rec.value or b""  # decoded above, so never None here
-        key = b"d\x00" + source_bytes + b"\x00" + ce_id
+        key = _DEDUP_PREFIX + source_bytes + b"\x00" + ce_id
         if key in seen or dedup.get(key) is not None:
             self.metrics.duplicates += 1
             return
         seen.add(key)
-        where = f"{rec.topic}/{rec.partition}/{rec.offset}".encode()
+        # "<first seen, ms> <topic>/<partition>/<offset>": when to expire it, and where from
+        where = stamp + f"{rec.topic}/{rec.partition}/{rec.offset}".encode()
         result.writes.append(StateWrite(DEDUP_TABLE, rec.partition, key, where))
         rule = SEND_RULES[event.EVENT_NAME]
         headers: list[tuple[str, bytes]] = rec.headers
@@ -316,6 +355,21 @@ class IngressProcessor:
 
 def _hw_key(topic: str, partition: int) -> bytes:
     return b"h\x00%s\x00%d" % (topic.encode(), partition)
+
+
+def _seen(value: bytes) -> tuple[int, int | None]:
+    """(first seen in ms, changelog partition) of a dedup value; (0, …) if it has no time."""
+    stamp, _, where = value.partition(b" ")
+    if not where:
+        stamp, where = b"0", value
+    try:
+        partition: int | None = int(where.rsplit(b"/", 2)[1])
+    except (IndexError, ValueError):
+        partition = None
+    try:
+        return int(stamp), partition
+    except ValueError:
+        return 0, partition
 
 
 def _read_offset(value: bytes | None) -> int:

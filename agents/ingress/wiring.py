@@ -27,11 +27,20 @@ from streams.topics import Catalogue
 log = logging.getLogger(__name__)
 
 FUTURE_MINUTES_ENV = "REGBUS_INGRESS_FUTURE_MINUTES"
+DEDUP_DAYS_ENV = "REGBUS_INGRESS_DEDUP_DAYS"
+"""Days a (ce_source, ce_id) dedup key is kept (default 30)."""
 RESUBSCRIBE_DELAY = 1.0
 """Seconds the Faust conductor waits before resubscribing after a topic is added (its own
 default, 45 s, would keep a new platform waiting)."""
 DISCOVERY_INTERVAL = 10.0
 """Seconds between scans for ingress topics created without a registry entry."""
+
+
+def dedup_retention_from(options: Any) -> timedelta:
+    days = getattr(options, "ingress_dedup_days", None)
+    if days is None:
+        days = float(os.environ.get(DEDUP_DAYS_ENV, "30"))
+    return timedelta(days=float(days))
 
 
 def future_tolerance_from(options: Any) -> timedelta:
@@ -296,6 +305,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
         catalogue, directory,
         clock=getattr(options, "ingress_clock", None),
         future_tolerance=future_tolerance_from(options),
+        dedup_retention=dedup_retention_from(options),
     )  # fmt: skip
     emitter = _Emitter(app, table, io)
 

@@ -181,6 +181,35 @@ def test_duplicates_are_dropped_within_and_across_batches() -> None:
     assert len(first.writes) == 2 and len(again.writes) == 1
 
 
+def test_dedup_keys_expire_after_the_retention_and_only_then() -> None:
+    now = [NOW]
+    h = Harness()
+    h.proc = IngressProcessor(
+        CAT, PlatformDirectory(PLATFORMS), clock=lambda: now[0],
+        dedup_retention=timedelta(days=30),
+    )  # fmt: skip
+    old, young = acknowledged("c-1", "acme"), acknowledged("c-2", "acme")
+    assert len(routed(h.feed(ACME, record(old)))) == 1  # first batch: sweeps start an hour on
+    now[0] = NOW + timedelta(days=20)
+    assert len(routed(h.feed(ACME, record(young)))) == 1
+
+    def dedup_keys() -> list[bytes]:
+        return sorted(k for k in h.table if k.startswith(b"d\x00"))
+
+    assert len(dedup_keys()) == 2
+    now[0] = NOW + timedelta(days=29, hours=23)  # both within 30 days: a sweep deletes nothing
+    assert routed(h.feed(ACME, record(old), record(young))) == []
+    assert len(dedup_keys()) == 2 and h.proc.metrics.dedup_expired == 0
+    now[0] = NOW + timedelta(days=31)  # the first is older than 30 days: a tombstone
+    result = h.feed(ACME, record(young))
+    tombstones = [w for w in result.writes if w.value is None]
+    assert [(w.table, w.partition) for w in tombstones] == [(DEDUP_TABLE, 0)]
+    assert len(dedup_keys()) == 1 and h.proc.metrics.dedup_expired == 1
+    assert routed(result) == []  # the young key is still there
+    # a resend of the expired one is routed again (the case agent knows the event id)
+    assert len(routed(h.feed(ACME, record(old)))) == 1
+
+
 def test_a_replayed_batch_is_skipped_so_poison_is_dead_lettered_once() -> None:
     h = Harness()
     batch = [h.rec(ACME, b"c", b"\xff", []), h.rec(ACME, *record(acknowledged("c", "acme")))]
