@@ -67,6 +67,40 @@ async def raw_produce(bootstrap: str, topic: str, n: int, size: int = 300) -> Ra
     return Rate("raw aiokafka produce", n, took)
 
 
+async def raw_produce_batches(bootstrap: str, topic: str, n: int, size: int = 300) -> Rate:
+    """The same records through aiokafka's batch API (create_batch / send_batch, one closed
+    batch per partition when full): the fastest way aiokafka produces, which the SDK uses."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+                                enable_idempotence=True, linger_ms=5,
+                                max_batch_size=512 * 1024)  # fmt: skip
+    await producer.start()
+    value = payload(size)
+    keys = [f"case-{i % 5000}".encode() for i in range(n)]
+    partitioner = DefaultPartitioner()
+    try:
+        parts = sorted(await producer.partitions_for(topic))
+        start = time.perf_counter()
+        builders: dict[int, object] = {}
+        futures = []
+        for key in keys:
+            p = partitioner(key, parts, parts)
+            batch = builders.get(p) or builders.setdefault(p, producer.create_batch())
+            if batch.append(key=key, value=value, timestamp=None) is None:  # type: ignore[attr-defined]
+                futures.append(await producer.send_batch(batch, topic, partition=p))
+                batch = builders[p] = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)  # type: ignore[attr-defined]
+        for p, batch in builders.items():
+            batch.close()  # type: ignore[attr-defined]
+            futures.append(await producer.send_batch(batch, topic, partition=p))
+        await asyncio.gather(*futures)
+        took = time.perf_counter() - start
+    finally:
+        await producer.stop()
+    return Rate("raw aiokafka produce, batch API", n, took)
+
+
 async def raw_consume(bootstrap: str, topic: str, n: int) -> Rate:
     consumer = AIOKafkaConsumer(
         topic,

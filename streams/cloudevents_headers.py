@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from schemas.models import Event
 
@@ -61,12 +62,22 @@ def rfc3339_utc(moment: datetime) -> str:
     )
 
 
+@lru_cache(maxsize=1024)
+def _source_bytes(source: str) -> bytes:
+    parse_source(source)  # a malformed source raises (and is not cached)
+    return source.encode()
+
+
+@lru_cache(maxsize=256)
+def _type_bytes(ce_type: str) -> bytes:
+    return ce_type.encode()
+
+
 def build_headers(event: Event, source: str) -> Headers:
-    parse_source(source)
     headers: Headers = [
         (CE_ID, event.event_id.encode()),
-        (CE_SOURCE, source.encode()),
-        (CE_TYPE, event.CE_TYPE.encode()),
+        (CE_SOURCE, _source_bytes(source)),
+        (CE_TYPE, _type_bytes(event.CE_TYPE)),
         (CE_SPECVERSION, SPECVERSION),
         (CE_TIME, rfc3339_utc(event.occurred_at).encode()),
     ]

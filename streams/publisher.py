@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
+from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from agents.ingress import Sender, refusal
@@ -203,6 +204,9 @@ class PlatformPublisher:
         self._capacity = dedup_capacity
         self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self._producer: Any = None
+        self._partitioner = DefaultPartitioner()
+        self._partition_key: list[int] = []
+        self._partition_of: dict[bytes, int] = {}
 
     # lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -250,11 +254,13 @@ class PlatformPublisher:
         """True if this session already delivered ``event_id`` (bounded memory)."""
         return event_id in self._sent_ids
 
-    def _remember(self, event_id: str) -> None:
-        self._sent_ids[event_id] = None
-        self._sent_ids.move_to_end(event_id)
-        while len(self._sent_ids) > self._capacity:
-            self._sent_ids.popitem(last=False)
+    def _remember_all(self, event_ids: Iterable[str]) -> None:
+        """Event ids just delivered (new to this session: the batch skipped known ones)."""
+        sent = self._sent_ids
+        for eid in event_ids:
+            sent[eid] = None
+        while len(sent) > self._capacity:
+            sent.popitem(last=False)
 
     async def publish_batch(self, items: Sequence[Event | Mapping[str, Any]]) -> PublishReport:
         """Validate every item, then send them all (or, if any is invalid, none)."""
@@ -280,23 +286,82 @@ class PlatformPublisher:
             return report
         if not todo:
             return report
-        producer = self._require_started()
-        pending: list[tuple[int, str, Any]] = []
-        for index, event, (key, value, headers) in todo:
-            try:
-                fut = await producer.send(self.topic, value, key=key, headers=headers)
-            except Exception as exc:  # e.g. a record larger than the broker accepts
-                report.failed.append(ItemError(index, DELIVERY, f"{type(exc).__name__}: {exc}"))
-                continue
-            pending.append((index, event.event_id, fut))
-        results = await asyncio.gather(*(f for _, _, f in pending), return_exceptions=True)
-        for (index, eid, _), res in zip(pending, results, strict=True):
-            if isinstance(res, BaseException):
-                report.failed.append(ItemError(index, DELIVERY, f"{type(res).__name__}: {res}"))
-            else:
-                self._remember(eid)
-                report.sent.append(eid)
+        await self._send_all(todo, report)
         return report
+
+    async def _send_all(
+        self,
+        todo: list[tuple[int, Event, tuple[bytes, bytes, list[tuple[str, bytes]]]]],
+        report: PublishReport,
+    ) -> None:
+        """Send through aiokafka's batch API: records go into one batch per partition
+        (partitioned by key as the producer's default partitioner would) and each full batch is
+        queued whole: a third of ``send()``'s per-record cost, same ordering per key, same
+        acks=all and idempotence. A batch that fails fails each of its records."""
+        producer = self._require_started()
+        partitions = await self._partitions(producer)
+        limit = producer._max_request_size
+        builders: dict[int, tuple[Any, list[tuple[int, str]]]] = {}
+        queued: list[tuple[list[tuple[int, str]], Any]] = []
+
+        async def submit(partition: int) -> None:
+            batch, members = builders.pop(partition)
+            batch.close()  # complete: the sender takes it at once instead of lingering
+            try:
+                fut = await producer.send_batch(batch, self.topic, partition=partition)
+            except Exception as exc:
+                for index, _eid in members:
+                    report.failed.append(ItemError(index, DELIVERY, f"{type(exc).__name__}: {exc}"))
+                return
+            queued.append((members, fut))
+
+        partition_of = self._partition_cache(partitions)
+        for index, event, (key, value, headers) in todo:
+            size = len(key) + len(value)
+            if size > limit - 4096:  # only then count the headers too (they are small)
+                size += sum(len(k) + len(v) for k, v in headers) + 64
+            if size > limit:
+                report.failed.append(ItemError(
+                    index, DELIVERY, f"MessageSizeTooLargeError: the record is about {size} bytes, "
+                    f"more than max_request_size={limit}",
+                ))  # fmt: skip
+                continue
+            partition = partition_of.get(key)
+            if partition is None:
+                partition = partition_of[key] = self._partitioner(key, partitions, partitions)
+            entry = builders.get(partition)
+            if entry is None:
+                entry = builders[partition] = (producer.create_batch(), [])
+            if entry[0].append(key=key, value=value, timestamp=None, headers=headers) is None:
+                await submit(partition)  # full: queue it, start the next one
+                entry = builders[partition] = (producer.create_batch(), [])
+                entry[0].append(key=key, value=value, timestamp=None, headers=headers)
+            entry[1].append((index, event.event_id))
+        for partition in list(builders):
+            await submit(partition)
+        results = await asyncio.gather(*(f for _, f in queued), return_exceptions=True)
+        sent: list[tuple[int, str]] = []
+        for (members, _), res in zip(queued, results, strict=True):
+            for index, eid in members:
+                if isinstance(res, BaseException):
+                    report.failed.append(ItemError(index, DELIVERY, f"{type(res).__name__}: {res}"))
+                else:
+                    sent.append((index, eid))
+        sent.sort()
+        self._remember_all(eid for _, eid in sent)
+        report.sent += [eid for _, eid in sent]  # in the order given
+        report.failed.sort(key=lambda e: e.index)
+
+    def _partition_cache(self, partitions: list[int]) -> dict[bytes, int]:
+        """Key → partition (murmur2 is pure Python in aiokafka); reset when the partitions
+        change or the cache grows past the dedup capacity."""
+        if self._partition_key != partitions or len(self._partition_of) > self._capacity:
+            self._partition_key, self._partition_of = list(partitions), {}
+        return self._partition_of
+
+    async def _partitions(self, producer: Any) -> list[int]:
+        """The ingress topic's partitions, from the producer's metadata (fetched if missing)."""
+        return sorted(await producer.partitions_for(self.topic))
 
     async def publish(self, event: Event | Mapping[str, Any]) -> PublishReport:
         """Publish one event; raises :class:`InvalidEventError` if it is not valid."""

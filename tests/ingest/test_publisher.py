@@ -13,6 +13,7 @@ from regbus.config import Settings
 from schemas.models import Outcome, ReviewDecision, SuspendReason
 from streams.cloudevents_headers import header_dict
 from streams.publisher import (
+    DELIVERY,
     InvalidEventError,
     ItemError,
     PlatformNotRegisteredError,
@@ -124,3 +125,32 @@ def test_sync_publisher(settings: Settings, catalogue: Catalogue) -> None:
     assert bad.rejected and all(isinstance(e, ItemError) for e in bad.rejected)
     assert {e.field for e in bad.rejected} == {"event_id", "case_id", "occurred_at"}
     assert asyncio.run(ingress_size(settings.bootstrap, catalogue.ingress("acme"))) == 1
+
+
+async def test_a_large_batch_keeps_per_case_order_and_fails_only_an_oversized_record(
+    settings: Settings, catalogue: Catalogue
+) -> None:
+    """publish_batch fills one aiokafka batch per partition and queues each when full; an
+    item larger than the producer's max_request_size fails alone."""
+    await add_platform(settings, "acme")
+    pad = "x" * 900  # ~1 KB records: 3,000 of them fill several 512 KB batches per partition
+    items = [acknowledged(f"c-{i % 7}", "acme", handler_ref=f"{i}-{pad}") for i in range(3000)]
+    items[1234] = acknowledged("c-1", "acme", handler_ref="y" * 1_100_000)  # > 1 MiB
+    async with PlatformPublisher("acme", settings.bootstrap, prefix=catalogue.prefix) as pub:
+        report = await pub.publish_batch(items)
+    assert [(e.index, e.field) for e in report.failed] == [(1234, DELIVERY)]
+    assert "MessageSizeTooLarge" in report.failed[0].message
+    wanted = [e.event_id for i, e in enumerate(items) if i != 1234]
+    assert report.sent == wanted  # acknowledged, reported in the order given
+    async with TopicReader(settings.bootstrap, catalogue.ingress("acme")) as r:
+        await r.read_until(lambda rs: len(rs) >= len(wanted), WAIT, "every record")
+        await r.settle(quiet=0.5, timeout=5)
+    assert len(r.records) == len(wanted)
+    by_case: dict[bytes, list[str]] = {}
+    for msg in r.records:
+        by_case.setdefault(msg.key, []).append(header_dict(msg.headers)["ce_id"].decode())
+    sent = set(wanted)
+    for key, ids in by_case.items():  # each case's records in the order they were given
+        assert ids == [
+            e.event_id for e in items if e.case_id.encode() == key and e.event_id in sent
+        ]
