@@ -504,7 +504,7 @@ def _new_subject(partition: int) -> dict[str, Any]:
     first day, the weeks changed since the last judgement, and the deferred changes."""
     return {
         "p": partition, "days": {}, "floor": None, "low": None, "raised": [],
-        "sd": {}, "sf": None, "dw": [], "q": [],
+        "sd": {}, "sf": None, "dw": [], "q": {},
     }  # fmt: skip
 
 
@@ -523,35 +523,42 @@ def _apply(env: dict[str, Any], old: list[Any] | None, new: list[Any]) -> None:
 
 def _defer(env: dict[str, Any], old: list[Any] | None, new: list[Any], tag: int) -> None:
     """Queue the change of a complaint's signal counters, to apply once the clock passes
-    ``tag``."""
-    delta: dict[str, list[int]] = {}
+    ``tag``. Changes with the same tag and day are summed, so the queue holds at most one
+    entry per (tick, day) however long the clock stands still."""
+    queue = env.get("q")
+    if not isinstance(queue, dict):
+        queue = env["q"] = {}
     for contribution, sign in ((old, -1), (new, 1)):
         if contribution is None or contribution[0] is None:
             continue
         day, vec = contribution
-        acc = delta.setdefault(day, [0] * WIDTH)
+        slot = f"{tag}{_SEP}{day}"
+        acc = queue.get(slot) or [0] * WIDTH
         for i in SIGNAL_COUNTERS:
             acc[i] += sign * vec[i]
-    queue = env.setdefault("q", [])
-    for day, vec in delta.items():
-        if any(vec):
-            queue.append([tag, day, vec])
+        if any(acc):
+            queue[slot] = acc
+        else:
+            queue.pop(slot, None)
 
 
 def _release(env: dict[str, Any], now_ms: int) -> bool:
-    """Apply the deferred changes tagged before ``now_ms`` to the signal buckets, marking
-    their weeks for the surge test. Returns whether anything changed."""
+    """Apply the deferred changes tagged before ``now_ms`` to the signal buckets (in tag
+    order), marking their weeks for the surge test. Returns whether anything changed."""
     queue = env.get("q")
     if not queue:
         return False
-    ready = [item for item in queue if item[0] < now_ms]
+    ready = []
+    for slot in list(queue):
+        tag, day = slot.split(_SEP)
+        if int(tag) < now_ms:
+            ready.append((int(tag), day, queue.pop(slot)))
     if not ready:
         return False
-    env["q"] = [item for item in queue if item[0] >= now_ms]
     days = env.setdefault("sd", {})
     floor = env.get("floor")
     touched = []
-    for _tag, day, vec in ready:
+    for _tag, day, vec in sorted(ready):
         if floor is not None and day < floor:
             continue
         add_into(days, day, vec, 1)

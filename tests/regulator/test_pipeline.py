@@ -139,3 +139,22 @@ def test_a_tick_in_the_same_batch_as_the_events_sees_them(ctx: Context) -> None:
     found = signals(pipe)
     assert found["COMPLAINT_SURGE"] == {sc.ALPHA, "category:DELIVERY_GOODS_DAMAGE"}
     assert found["SETTLEMENT_BELOW_TARGET"] == {sc.BETA}
+
+
+def test_signal_changes_wait_for_the_clock_in_a_bounded_queue(ctx: Context) -> None:
+    """Before any tick the scorecard counts at once, the signal buckets not yet: their
+    changes wait, summed per (tick, day), and are applied when the clock passes them."""
+    scen = sc.build()
+    pipe = Pipeline(ctx, POLICY, batch_size=7)  # many small batches: many changes per fact
+    pipe.publish(scen.events())
+    pipe.run()
+    env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
+    intake_days = {d for d, v in env["days"].items() if v[0]}
+    assert intake_days and env["sd"] == {}
+    assert {slot.split("\x1f")[1] for slot in env["q"]} == intake_days  # one slot per day
+    pipe.tick(sc.T_END)
+    pipe.run()
+    env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
+    assert env["q"] == {}
+    assert {d: v[0] for d, v in env["sd"].items()} == {d: v[0] for d, v in env["days"].items()
+                                                       if v[0]}  # fmt: skip
