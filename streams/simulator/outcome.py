@@ -128,7 +128,7 @@ class ExpectedOutcome:
             p.platform_id: Activity(p.platform_id, p.name, p.line.value, p.profile.value)
             for p in cfg.roster
         }
-        self.cohorts = CohortCards()
+        self.cohorts = CohortCards(*compared_range(cfg.start, cfg.days))
         self.signals = SignalFold(cfg.grid, self._platform_alert)
         self.interviews = InterviewFold(self._platform_alert)
 
@@ -234,12 +234,11 @@ class ExpectedOutcome:
     # output --------------------------------------------------------------------------------
     def scorecards(self) -> dict[str, Any]:
         """The regulator's scorecards of the simulated days, per platform and category."""
-        first, last = compared_range(self.cfg.start, self.cfg.days)
         subjects = subjects_of(self.activity, (c.value for c in Category))
         return {
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "subjects": self.cohorts.between(subjects, first, last),
+            "from": self.cohorts.first.isoformat(),
+            "to": self.cohorts.last.isoformat(),
+            "subjects": self.cohorts.of(subjects),
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -99,39 +99,39 @@ class ComplaintFacts:
 
 
 class CohortCards:
-    """Day buckets per subject (platform id, or ``category:<CATEGORY>``)."""
+    """The counters of the compared range per subject (platform id, or
+    ``category:<CATEGORY>``): one vector each, so memory does not grow with the run."""
 
-    def __init__(self) -> None:
-        self.days: defaultdict[str, defaultdict[date, Counter[str]]] = defaultdict(
-            lambda: defaultdict(Counter)
-        )
+    def __init__(self, first: date, last: date) -> None:
+        self.first, self.last = first, last
+        self.totals: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+
+    def _add(self, subject: str, day: date, counts: Mapping[str, int]) -> None:
+        if self.first <= day <= self.last:
+            vec = self.totals[subject]
+            for i, name in enumerate(COUNTERS):
+                vec[i] += counts.get(name, 0)
 
     def complaint(self, facts: ComplaintFacts) -> None:
         counts = facts.counts()
         for subject in (facts.platform_id, f"{CATEGORY}{facts.category}"):
-            self.days[subject][facts.intake].update(counts)
+            self._add(subject, facts.intake, counts)
 
     def alert(self, a: ExpectedAlert) -> None:
         if a.kind == "SlaBreached":
-            day = local_day(a.due_at or a.observed_at)
             case_type = _CASE_TYPE.get(a.rule_id)
-            self.days[a.platform_id][day].update(
-                breaches=1,
-                refund_steps_overdue=int(case_type == "refund"),
-                rectifications_overdue=int(case_type == "rectification"),
-            )
+            self._add(a.platform_id, local_day(a.due_at or a.observed_at), {
+                "breaches": 1,
+                "refund_steps_overdue": int(case_type == "refund"),
+                "rectifications_overdue": int(case_type == "rectification"),
+            })  # fmt: skip
         elif a.kind == "LifecycleViolationDetected":
-            self.days[a.platform_id][local_day(a.observed_at)]["lifecycle_violations"] += 1
+            self._add(a.platform_id, local_day(a.observed_at), {"lifecycle_violations": 1})
 
-    def between(self, subjects: Iterable[str], first: date, last: date) -> dict[str, Counts]:
-        out: dict[str, Counts] = {}
-        for subject in subjects:
-            total: Counter[str] = Counter()
-            for day, counts in self.days.get(subject, {}).items():
-                if first <= day <= last:
-                    total.update(counts)
-            out[subject] = {name: total[name] for name in COUNTERS}
-        return out
+    def of(self, subjects: Iterable[str]) -> dict[str, Counts]:
+        """Each subject's counters (zero for a subject with nothing in the range)."""
+        return {s: dict(zip(COUNTERS, self.totals.get(s, [0] * len(COUNTERS)), strict=True))
+                for s in subjects}  # fmt: skip
 
 
 def compared_range(start: date, days: int) -> tuple[date, date]:
