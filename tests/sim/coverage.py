@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import yaml
 
 from agents.core.policy import DEFAULT_POLICY_PATH
+from agents.scorecard import DEFAULT_SIGNALS_PATH
 from schemas.models import ALERT_TYPES, DeadLetterReason, ViolationCode
 from streams.simulator.model import ExpectedAlert
 
@@ -23,6 +24,12 @@ def policy_rule_ids() -> set[str]:
     return {rule["id"] for version in data["versions"] for rule in version["rules"]}
 
 
+def signal_rule_ids() -> set[str]:
+    """The regulator's risk signals (signals.yaml) and the repeated-breach interview."""
+    data = yaml.safe_load(DEFAULT_SIGNALS_PATH.read_text(encoding="utf-8"))
+    return {data["surge"]["rule_id"], data["settlement"]["rule_id"], "INTERVIEW_RECOMMENDED"}
+
+
 def missing_coverage(alerts: Iterable[ExpectedAlert], dead_letters: Iterable[str]) -> list[str]:
     """What a set of alerts and dead-letter reasons lacks (empty = full coverage)."""
     alerts = list(alerts)
@@ -34,6 +41,8 @@ def missing_coverage(alerts: Iterable[ExpectedAlert], dead_letters: Iterable[str
     missing += [] if escalated else ["an escalation (EscalationRaised)"]
     missing += [f"violation {c.value}" for c in ViolationCode if c.value not in violations]
     missing += [f"alert type {t.__name__}" for t in ALERT_TYPES if t.__name__ not in kinds]
+    rules = {a.rule_id for a in alerts}
+    missing += [f"signal {r}" for r in sorted(signal_rule_ids() - rules)]
     seen = set(dead_letters)
     missing += [f"dead letter {r.value}" for r in DeadLetterReason if r.value not in seen]
     return missing
