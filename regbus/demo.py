@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.live import Live
 
 from regbus.config import Settings
@@ -31,7 +30,12 @@ from streams.simulator.generator import Simulation
 from streams.simulator.live import LiveView
 from streams.simulator.model import ExpectedAlert
 from streams.simulator.publish import RouteWatch, check_window, prepare, publish_simulation
-from streams.simulator.report import by_rule_table, dead_letter_table, scorecard_table
+from streams.simulator.report import (
+    by_rule_table,
+    dead_letter_table,
+    scorecard_table,
+    summary_console,
+)
 from streams.simulator.scorecards import Counts, wait_for_match
 from streams.simulator.watch import (
     INTERVIEW,
@@ -42,7 +46,7 @@ from streams.simulator.watch import (
 from streams.simulator.worker import WorkerProcess
 from streams.topics import Catalogue
 
-console = Console()
+console = summary_console()
 DEFAULT_PACE = 0.15
 """Wall seconds per simulated hour (at least): a 30-day month in three to four minutes."""
 SETTLE_TIMEOUT = 120.0

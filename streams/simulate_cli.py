@@ -25,9 +25,14 @@ from streams.simulator.config import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START, 
 from streams.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from streams.simulator.generator import Simulation
 from streams.simulator.outcome import ExpectedOutcome
-from streams.simulator.report import by_rule_table, dead_letter_table, scorecard_table
+from streams.simulator.report import (
+    by_rule_table,
+    dead_letter_table,
+    scorecard_table,
+    summary_console,
+)
 
-console = Console()
+console = summary_console()
 err_console = Console(stderr=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 SEVERITY_STYLE = {
@@ -14,6 +15,13 @@ SEVERITY_STYLE = {
     "CRITICAL": "bold red",
 }
 LEVELS = ("OFFICE", "DEPARTMENT", "LEADERSHIP")
+
+
+def summary_console() -> Console:
+    """A terminal's own width; 120 columns when the output is a file or a pipe (rich would
+    use 80 and cut the tables' headings)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
 
 
 def _pct(value: Any) -> str:
