@@ -181,6 +181,8 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         scorecards.forget(tp.partition for tp in revoked if tp.topic == subject_topic_name)
+        complaints = catalogue.cases(CaseFamily.COMPLAINTS)
+        facts.forget(tp.partition for tp in revoked if tp.topic == complaints)
 
     app.regbus_regulator = regulator
     return regulator

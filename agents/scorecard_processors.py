@@ -199,6 +199,12 @@ class CaseFactsProcessor:
             return str(record["subject"])
         return None
 
+    def forget(self, partitions: Iterable[int]) -> None:
+        """Complaint partitions moved to another worker: their last forwarded tick is read
+        again from the table (which that worker keeps writing) if they come back."""
+        for p in partitions:
+            self._forwarded.pop(p, None)
+
     def tag(self, partition: int | None, store: StateReader) -> int:
         """The contribution tag of a complaint partition: its last forwarded tick (ms), 0
         before the first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -158,3 +159,23 @@ def test_signal_changes_wait_for_the_clock_in_a_bounded_queue(ctx: Context) -> N
     assert env["q"] == {}
     assert {d: v[0] for d, v in env["sd"].items()} == {d: v[0] for d, v in env["days"].items()
                                                        if v[0]}  # fmt: skip
+
+
+def test_a_restarted_regulator_tags_with_the_stored_tick(ctx: Context) -> None:
+    """The tag (last forwarded tick of the complaint partition) survives a restart: it is
+    read back from the regulator-cases table, not reset to 'before any tick'."""
+    from agents.scorecard_processors import CaseFactsProcessor
+
+    from .pipeline import PARTITIONS, SUBJECT_TOPIC
+
+    scen = sc.build()
+    first = sc.T_END - timedelta(days=30)  # before every event of the scenario
+    pipe = Pipeline(ctx, POLICY)
+    pipe.tick(first)
+    pipe.run()
+    pipe.facts = CaseFactsProcessor(pipe.catalogue, ctx, SUBJECT_TOPIC, PARTITIONS, pipe.codec)
+    pipe.publish(scen.events())
+    pipe.run()
+    env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
+    tags = {int(slot.split("\x1f")[0]) for slot in env["q"]}
+    assert tags == {int(first.timestamp() * 1000)}
