@@ -40,7 +40,7 @@ class WorkerOptions:
     web_enabled: bool = True
     web_port: int = 6066
     max_batch: int = 1000
-    batch_within: float = 0.05
+    batch_within: float = 0.01
     ingress_future_minutes: float | None = None
     """None: REGBUS_INGRESS_FUTURE_MINUTES, else 10."""
     ingress_dedup_days: float | None = None

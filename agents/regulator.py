@@ -150,7 +150,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
                 regulator.alerts_published)  # fmt: skip
     outputs: dict[str, Any] = {}
     max_batch = getattr(options, "max_batch", 1000)
-    within = getattr(options, "batch_within", 0.05)
+    within = getattr(options, "batch_within", 0.01)
 
     def run(processor: Any, batch: list[InRecord]) -> None:
         result = processor.process(batch, tables)

@@ -310,7 +310,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
     emitter = _Emitter(app, table, io)
 
     max_batch = getattr(options, "max_batch", 1000)
-    within = getattr(options, "batch_within", 0.05)
+    within = getattr(options, "batch_within", 0.01)
 
     async def ingress(stream: Any) -> None:
         await watcher.ready.wait()
