@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from typing import Any
 
@@ -10,6 +9,7 @@ import typer
 
 from agents.app import WorkerOptions, create_app
 from regbus.config import Settings
+from regbus.runtime import tune_gc
 
 
 def worker_command(
@@ -30,21 +30,6 @@ def worker_command(
         web_port=web_port,
     )  # fmt: skip
     run_worker(Settings(), options, loglevel)
-
-
-GC_THRESHOLDS = (20_000, 20, 100)
-"""Young collections every 20 000 net allocations instead of 700, and full ones far rarer: the
-worker holds many long-lived objects (case states, deadline index, table stores), and the
-default full collections were the long tail of publish→alert latency (p99 about 320–440 ms
-against 130–200 ms with these; docs/benchmarks.md)."""
-
-
-def tune_gc() -> None:
-    """Move everything loaded so far (modules, schemas, policy) out of the collector's sight,
-    and collect less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def run_worker(settings: Settings, options: WorkerOptions, loglevel: str = "warning") -> None:

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from bench.baseline import Rate, make_topic, raw_consume, raw_produce
 from regbus.config import PROJECT_ROOT, Settings
+from regbus.runtime import tune_gc
 
 console = Console()
 
@@ -120,6 +121,7 @@ def bench_command(
     write: bool = typer.Option(True, help="append the results to docs/benchmarks.md"),
 ) -> None:
     """Measure throughput against the raw aiokafka baseline; write docs/benchmarks.md."""
+    tune_gc()  # as the worker and the replay run (both sides of every ratio alike)
     _base, rows = asyncio.run(run_all(events, only))
     text = render(rows, events)
     console.print(text)

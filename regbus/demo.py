@@ -24,6 +24,7 @@ import typer
 from rich.live import Live
 
 from regbus.config import Settings
+from regbus.runtime import tune_gc
 from streams.simulator.config import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START, SimConfig
 from streams.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from streams.simulator.generator import Simulation
@@ -94,6 +95,7 @@ def demo_command(
         raise typer.BadParameter(str(exc)) from None
     from streams.broker import BrokerLauncher
 
+    tune_gc()
     status = BrokerLauncher().up()
     console.print(f"broker: {status.detail}")
     base = Settings()

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from regbus.config import Settings
+from regbus.runtime import tune_gc
 from streams.audit.checkpoints import DEFAULT_EVERY, checkpoint
 from streams.audit.collect import Collector
 from streams.audit.export import export_partition
@@ -118,6 +119,7 @@ def replay_command(
     show_progress: bool = typer.Option(sys.stderr.isatty(), "--progress/--no-progress"),
 ) -> None:
     """Replay the canonical topics as of T (no worker; writes nothing to Kafka) and report."""
+    tune_gc()
     until_at = _instant(until, "--until")
     assert until_at is not None
     since_at = _instant(since, "--from")
