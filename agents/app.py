@@ -8,6 +8,7 @@ results reach the tables and topics.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +83,33 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
     app.regbus_catalogue = catalogue
     app.regbus_options = options
     _attach_parts(app, settings, catalogue, options)
+    _rewind_uncommitted_after_rebalance(app, catalogue)
     return app
+
+
+def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
+    """Faust drops the records it had fetched for a partition that was paused or reassigned
+    while the fetch was in flight, and then seeks back only the partitions with a committed
+    offset above 0 (aiokafka's ``seek_to_committed``). A partition without one kept the
+    advanced position, and the dropped records were never processed: a new platform's first
+    records, or a case partition of a worker killed before its first commit, which a
+    restarted worker then missed. Before the flow resumes, every partition an agent streams
+    from is put at its start; Faust's own seek right after moves the committed ones to their
+    offset. The agents are idempotent, so a re-read costs time, never a duplicate effect:
+    ingress skips records at or below its processed-offset mark, cases ignore applied event
+    ids, and alert ids are deterministic."""
+    ingress = re.compile(catalogue.ingress_pattern)
+
+    async def rewind_uncommitted(sender: Any = None, **_: Any) -> None:
+        streamed: set[str] = set()
+        for agent in app.agents.values():
+            streamed.update(getattr(getattr(agent, "channel", None), "topics", None) or ())
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic in streamed or ingress.match(tp.topic):
+                await consumer.seek(tp, 0)
+
+    app.on_rebalance_complete.connect(rewind_uncommitted)
 
 
 def _attach_parts(

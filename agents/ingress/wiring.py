@@ -332,22 +332,6 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
 
     app.task(ingress_registry_watcher)
 
-    ingress_topic = re.compile(catalogue.ingress_pattern)
-
-    async def rewind_uncommitted(sender: Any = None, **_: Any) -> None:
-        # Faust drops records it fetched for a partition that was paused or reassigned while
-        # the fetch was in flight, and then seeks only partitions that have a committed
-        # offset back. A new ingress topic has none, so its first records would be skipped
-        # until the next restart. Before the flow resumes, every ingress partition is put at
-        # its start; Faust's own seek right after moves the committed ones to their offset.
-        # Replayed records at or below the processed-offset mark are skipped (never twice).
-        consumer = app.consumer
-        for tp in consumer.assignment():
-            if ingress_topic.match(tp.topic):
-                await consumer.seek(tp, 0)
-
-    app.on_rebalance_complete.connect(rewind_uncommitted)
-
     app.regbus_ingress = processor
     app.regbus_ingress_watcher = watcher
     return processor

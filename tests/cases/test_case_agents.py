@@ -116,16 +116,11 @@ async def test_sigkill_mid_scenario_gives_the_same_alert_ids(settings, catalogue
         )
         first.kill()
         await publish_steps(settings.bootstrap, catalogue, steps[half:])
+        # The restarted worker must get everything, with no second chance: the "stall" seen
+        # under load was records Faust dropped at a rebalance on partitions the killed worker
+        # had not committed yet (fixed in agents/app.py, _rewind_uncommitted_after_rebalance).
         second = worker_factory("--no-web", name="second")
-        try:
-            alerts = await collect(reader, len(expected), second.log_tail, timeout=90)
-        except AssertionError:
-            # Under heavy load we have seen a restarted Faust worker stall in changelog
-            # recovery ("Resuming flow…" and nothing after). A supervisor would restart it;
-            # so do we, once. Loss or new ids would still fail the assertions below.
-            second.kill()
-            third = worker_factory("--no-web", name="third")
-            alerts = await collect(reader, len(expected), third.log_tail)
+        alerts = await collect(reader, len(expected), second.log_tail)
     got = alert_keys(alerts)
     assert got == expected, f"missing: {sorted(expected - got)}\nextra: {sorted(got - expected)}"
     # Same facts, same ids: a re-raised alert after the crash is the same alert, never a new one.
