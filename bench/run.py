@@ -51,7 +51,15 @@ class Row:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+WARM_UP = 20_000
+"""Records produced and consumed, unmeasured, before the baseline: a freshly started broker
+(and its JIT) ran the first baseline at about half speed, which made every ratio too kind."""
+
+
 async def measure_baseline(bootstrap: str, n: int) -> Baseline:
+    warm = await make_topic(bootstrap)
+    await raw_produce(bootstrap, warm, WARM_UP)
+    await raw_consume(bootstrap, warm, WARM_UP)
     topic = await make_topic(bootstrap)
     produce = await raw_produce(bootstrap, topic, n)
     consume = await raw_consume(bootstrap, topic, n)
