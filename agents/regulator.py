@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from agents.batching import InRecord, TableIO
+from agents.batching import InRecord, TableIO, apply_result
 from agents.scorecard import SignalsPolicy
 from agents.scorecard_processors import (
     CASES_TABLE,
@@ -148,21 +148,11 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
     scorecards.alerts_raised = regulator.alerts_published  # one count of published alerts
     _tap_alerts((getattr(app, "regbus_case_processors", None) or {}).values(),
                 regulator.alerts_published)  # fmt: skip
-    outputs: dict[str, Any] = {}
     max_batch = getattr(options, "max_batch", 1000)
     within = getattr(options, "batch_within", 0.01)
 
     def run(processor: Any, batch: list[InRecord]) -> None:
-        result = processor.process(batch, tables)
-        for w in result.writes:
-            tables[w.table].put(w.partition, w.key, w.value)
-        for o in result.out:
-            topic = outputs.get(o.topic)
-            if topic is None:
-                topic = outputs[o.topic] = app.topic(
-                    o.topic, key_serializer="raw", value_serializer="raw"
-                )
-            topic.send_soon(key=o.key, value=o.value, partition=o.partition, headers=o.headers)
+        apply_result(app, tables, processor.process(batch, tables))
 
     sources = [catalogue.cases(f) for f in CaseFamily] + [catalogue.alerts]
     case_source = app.topic(*sources, key_serializer="raw", value_serializer="raw")

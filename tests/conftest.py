@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -14,6 +10,7 @@ import pytest
 
 from regbus.config import Settings
 from streams.broker import BrokerLauncher
+from streams.simulator.worker import WorkerProcess
 from streams.topics import Catalogue
 
 
@@ -92,61 +89,13 @@ async def catalogue(settings: Settings) -> AsyncIterator[Catalogue]:
     yield cat
 
 
-class WorkerProcess:
-    """A real ``regbus worker`` subprocess on this test's topics (killable, restartable)."""
-
-    def __init__(self, settings: Settings, log_path: Path, extra_args: list[str]) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.extra_args = extra_args
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        env = dict(os.environ)
-        env.update(
-            REGBUS_BOOTSTRAP=self.settings.bootstrap,
-            REGBUS_TOPIC_PREFIX=self.settings.topic_prefix,
-            REGBUS_STATE_DIR=str(self.settings.state_dir),
-        )
-        cmd = [
-            sys.executable, "-m", "regbus", "worker", "--clock", "external",
-            "--store", "memory://", "--loglevel", "info", *self.extra_args,
-        ]  # fmt: skip
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-        return self
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        self.kill(signal.SIGTERM)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no worker log)"
-
-
 @pytest.fixture
 def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start workers for this test; every one is stopped at teardown."""
     started: list[WorkerProcess] = []
 
     def factory(*extra_args: str, name: str = "worker") -> WorkerProcess:
-        w = WorkerProcess(settings, tmp_path / f"{name}.log", list(extra_args)).start()
+        w = WorkerProcess(settings, tmp_path / f"{name}.log", args=extra_args).start()
         started.append(w)
         return w
 

@@ -1,4 +1,4 @@
-"""A ``regbus worker --clock external`` subprocess for the demo and the end-to-end benchmark.
+"""A ``regbus worker --clock external`` subprocess for the demo, the benchmarks and the tests.
 
 It runs in its own session (process group), so stopping it stops everything it started, and
 a Ctrl-C in the terminal reaches the demo, which then stops the worker itself (no orphans).
@@ -10,16 +10,26 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from regbus.config import Settings
 
 
 class WorkerProcess:
-    def __init__(self, settings: Settings, log_path: Path, web_port: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        web_port: int | None = None,
+        args: Sequence[str] | None = None,
+    ) -> None:
+        """``args``: the worker's own options (web, store…); default: an in-memory store and
+        the HTTP API on ``web_port``, or none."""
         self.settings = settings
         self.log_path = log_path
         self.web_port = web_port
+        self.args = list(args) if args is not None else None
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
@@ -30,6 +40,7 @@ class WorkerProcess:
             REGBUS_STATE_DIR=str(self.settings.state_dir),
         )
         web = ["--no-web"] if self.web_port is None else ["--web-port", str(self.web_port)]
+        args = self.args if self.args is not None else web
         cmd = [
             sys.executable,
             "-m",
@@ -41,7 +52,7 @@ class WorkerProcess:
             "memory://",
             "--loglevel",
             "info",
-            *web,
+            *args,
         ]
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,19 +76,23 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM the worker's process group; SIGKILL it if it does not go in time."""
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 20.0) -> None:
+        """Signal the worker's process group; SIGKILL it if it does not go in time."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         except ProcessLookupError:
             pass
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        self.kill(signal.SIGTERM, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -30,10 +30,10 @@ from regbus.config import Settings
 from schemas.models import AlertEvent, InterviewRecommended, Level, RiskSignalRaised, SlaBreached
 from streams.admin import ensure_topics
 from streams.codec import EventCodec
+from streams.simulator.worker import WorkerProcess
 from streams.subscriber import subscribe
 from streams.ticks import publish_ticks
 from streams.topics import CaseFamily, Catalogue
-from tests.conftest import WorkerProcess
 from tests.kafka_helpers import TopicReader, produce, wait_until
 
 from . import scenario as sc
@@ -102,7 +102,7 @@ async def world(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
     await ensure_topics(bootstrap, catalogue.specs())
     port = free_port()
     extra = ["--web-port", str(port), *os.environ.get("REGBUS_TEST_WORKER_ARGS", "").split()]
-    worker = WorkerProcess(settings, tmp / "worker.log", extra).start()
+    worker = WorkerProcess(settings, tmp / "worker.log", args=extra).start()
     scen = sc.build()
     w = World(settings, catalogue, worker, f"http://127.0.0.1:{port}", scen)
     try:
