@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from regbus.config import Settings
-from streams.security import faust_kwargs
+from streams import compat
+from streams.security import ClientCredentials, credentials_from_env, ssl_context
+from streams.settings import Settings
 from streams.topics import Catalogue
+
+if TYPE_CHECKING:
+    from agents.cases import CaseProcessor
+    from agents.ingress import IngressProcessor, RegistryWatcher
+    from agents.regulator import Regulator
+    from agents.web import AlertRing
+    from schemas.families import CaseFamily
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +36,25 @@ def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
     return {"acks": "all", "enable_idempotence": True}
 
 
-faust_aiokafka.Producer._settings_extra = _idempotent_producer_settings
+compat.set_producer_extra_settings(faust_aiokafka.Producer, _idempotent_producer_settings)
+
+
+def faust_kwargs(
+    settings: object | None = None, *, credentials: ClientCredentials | None = None
+) -> dict[str, Any]:
+    """``faust.App`` keyword arguments (``broker_credentials``); ``{}`` for PLAINTEXT."""
+    del settings
+    creds = credentials if credentials is not None else credentials_from_env()
+    if not creds.secure:
+        return {}
+    return {
+        "broker_credentials": faust.SASLCredentials(
+            username=creds.username,
+            password=creds.password,
+            ssl_context=ssl_context(creds) if creds.security_protocol == "SASL_SSL" else None,
+            mechanism=creds.mechanism,
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -48,8 +74,29 @@ class WorkerOptions:
     """None: REGBUS_INGRESS_DEDUP_DAYS, else 30."""
 
 
-def create_app(settings: Settings | None = None, options: WorkerOptions | None = None) -> Any:
-    settings = settings or Settings()
+@dataclass
+class WorkerParts:
+    """What a worker built: the Faust app and the parts the API and the tests reach."""
+
+    app: Any
+    settings: Settings
+    catalogue: Catalogue
+    options: WorkerOptions
+    ingress: IngressProcessor | None = None
+    ingress_watcher: RegistryWatcher | None = None
+    case_processors: dict[CaseFamily, CaseProcessor] = field(default_factory=dict)
+    regulator: Regulator | None = None
+    alert_ring: AlertRing | None = None
+
+
+def create_app(settings: Settings, options: WorkerOptions | None = None) -> Any:
+    """The bureau's Faust app, every part attached (see :func:`build_worker`)."""
+    return build_worker(settings, options).app
+
+
+def build_worker(settings: Settings, options: WorkerOptions | None = None) -> WorkerParts:
+    """Build the Faust app and attach ingress, the case agents, the regulator agents, the
+    checkpoint timer, the wall clock and the HTTP API; return them in one typed object."""
     options = options or WorkerOptions()
     catalogue = Catalogue(settings.topic_prefix)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
@@ -79,12 +126,9 @@ def create_app(settings: Settings | None = None, options: WorkerOptions | None =
         broker_max_poll_records=2000,
         **faust_kwargs(settings),
     )
-    app.regbus_settings = settings
-    app.regbus_catalogue = catalogue
-    app.regbus_options = options
-    _attach_parts(app, settings, catalogue, options)
+    parts = _attach_parts(app, settings, catalogue, options)
     _rewind_uncommitted_after_rebalance(app, catalogue)
-    return app
+    return parts
 
 
 def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
@@ -114,18 +158,16 @@ def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
 
 def _attach_parts(
     app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions
-) -> None:
-    """Attach every part that exists; parts are added as their issues land."""
-    from agents import auditor, cases, clock, ingress
+) -> WorkerParts:
+    from agents import auditor, cases, clock, ingress, regulator, web
 
-    ingress.attach(app, settings, catalogue, options)
-    cases.attach(app, settings, catalogue, options)
+    parts = WorkerParts(app, settings, catalogue, options)
+    parts.ingress, parts.ingress_watcher = ingress.attach(app, settings, catalogue, options)
+    parts.case_processors = cases.attach(app, settings, catalogue, options)
+    parts.regulator = regulator.attach(app, catalogue, options, parts.case_processors)
     auditor.attach(app, settings, catalogue, options)
     if options.clock == "wall":
         clock.attach_wall_clock(app, catalogue, options.tick_interval)
-    import importlib.util
-
-    if importlib.util.find_spec("agents.web") is not None:  # the HTTP API, once it exists
-        from agents import web  # type: ignore[attr-defined]
-
-        web.attach(app, settings, catalogue, options)
+    if options.web_enabled:
+        parts.alert_ring = web.attach(app, settings, catalogue, parts)
+    return parts

@@ -1,7 +1,7 @@
 """Hash-chain checkpoints from inside the worker: a leader-only timer (optional part).
 
 Every ``REGBUS_AUDIT_CHECKPOINT_INTERVAL`` seconds (default 300; 0 disables it) the leader
-runs one round of :func:`streams.audit.checkpoints.checkpoint` — the same code as
+runs one round of :func:`streams.ledger.checkpoints.checkpoint` — the same code as
 ``regbus audit checkpoint`` — signed with ``REGBUS_AUDIT_KEY`` when that is set. A failed round
 is logged and retried at the next interval; it never stops the worker.
 """
@@ -12,8 +12,8 @@ import logging
 import os
 from typing import Any
 
-from streams.audit.checkpoints import checkpoint
-from streams.audit.signing import AuditKeyError, SigningKey, signing_key_from_env
+from streams.ledger.checkpoints import checkpoint
+from streams.ledger.signing import AuditKeyError, SigningKey, signing_key_from_env
 from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)

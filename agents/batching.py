@@ -11,59 +11,18 @@ a crash replays the uncommitted batch instead of losing its effects (at-least-on
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Any
+
+from streams import compat
+from streams.records import (
+    BatchProcessor,
+    BatchResult,
+    InRecord,
+    StateReader,
+)
 
 log = logging.getLogger(__name__)
-
-Headers = list[tuple[str, bytes]]
-
-
-@dataclass(slots=True)
-class InRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Headers
-    timestamp_ms: int
-
-
-@dataclass(slots=True)
-class OutRecord:
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: Headers = field(default_factory=list)
-    partition: int | None = None
-
-
-@dataclass(slots=True)
-class StateWrite:
-    table: str
-    partition: int
-    key: bytes
-    value: bytes | None
-
-
-@dataclass(slots=True)
-class BatchResult:
-    out: list[OutRecord] = field(default_factory=list)
-    writes: list[StateWrite] = field(default_factory=list)
-
-
-class StateReader(Protocol):
-    def get(self, key: bytes) -> bytes | None: ...
-
-    def items(self) -> Iterable[tuple[bytes, bytes]]: ...
-
-
-class BatchProcessor(Protocol):
-    """Turns a batch of input records into outputs and state writes; never raises on input."""
-
-    def process(self, batch: Sequence[InRecord], tables: dict[str, StateReader]) -> BatchResult: ...
 
 
 def to_in_record(event: Any) -> InRecord:
@@ -95,32 +54,32 @@ class TableIO:
 
     def get(self, key: bytes) -> bytes | None:
         store = self.table.data
-        if hasattr(store, "_db_for_partition"):
-            return store._get(key)  # type: ignore[no-any-return]
+        if compat.store_is_partitioned(store):
+            return compat.store_get(store, key)
         return store.data.get(key)  # type: ignore[no-any-return]
 
     def items(self) -> Iterable[tuple[bytes, bytes]]:
         store = self.table.data
-        if hasattr(store, "_db_for_partition"):
-            return list(store._iteritems())  # the databases of the active partitions
+        if compat.store_is_partitioned(store):
+            return list(compat.store_items(store))  # the databases of the active partitions
         return list(store.data.items())
 
     def put_local(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Write the store only (the caller sends the changelog record itself)."""
         store = self.table.data
-        if hasattr(store, "_db_for_partition"):
-            db = store._db_for_partition(partition)
+        if compat.store_is_partitioned(store):
+            db = compat.store_db_for_partition(store, partition)
             if value is None:
                 db.delete(key)
             else:
                 db.put(key, value)
-                store._key_index[key] = partition
+                compat.store_note_key(store, key, partition)
         else:
             if value is None:
                 store.data.pop(key, None)
             else:
                 store.data[key] = value
-            store._key_partition[key] = partition
+            compat.store_note_key(store, key, partition)
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Write the store and queue the changelog record for ``partition``."""

@@ -16,13 +16,14 @@ from typing import Any
 
 import orjson
 
-from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
 from agents.core import engine
 from agents.core.deadlines import DeadlineIndex
+from schemas.families import CaseFamily
 from schemas.models import AlertEvent, ClockTicked, DeadLetterReason, Event, SlaClockEvent
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter
-from streams.topics import CaseFamily, Catalogue
+from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -193,5 +194,4 @@ def attach(
 
     app.on_partitions_revoked.connect(_on_revoked)
 
-    app.regbus_case_processors = processors
     return processors

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from agents.batching import InRecord, TableIO, apply_result
+from agents.batching import TableIO, apply_result
 from agents.scorecard import SignalsPolicy
 from agents.scorecard_processors import (
     CASES_TABLE,
@@ -48,8 +48,10 @@ from agents.scorecard_processors import (
     CaseFactsProcessor,
     ScorecardProcessor,
 )
+from schemas.families import CaseFamily
 from schemas.models import AlertEvent, Event
-from streams.topics import CaseFamily, Catalogue
+from streams.records import InRecord
+from streams.topics import Catalogue
 
 SIGNALS_FILE_ENV = "REGBUS_SIGNALS_FILE"
 
@@ -68,7 +70,7 @@ __all__ = [
 
 # ---- Faust wiring ----------------------------------------------------------------------------
 class Regulator:
-    """What :func:`attach` registered; ``app.regbus_regulator`` (the web API reads it)."""
+    """What :func:`attach` registered (the web API reads it through the worker's parts)."""
 
     def __init__(
         self,
@@ -112,14 +114,11 @@ def _tap_alerts(processors: Iterable[Any], counter: Counter[tuple[str, str]]) ->
         proc.on_output = hook
 
 
-def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regulator:
-    """Register the two regulator agents, their tables and the internal subject topic.
-
-    Idempotent: a second call returns what the first registered.
-    """
-    existing = getattr(app, "regbus_regulator", None)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
+def attach(
+    app: Any, catalogue: Catalogue, options: Any, case_processors: Mapping[Any, Any]
+) -> Regulator:
+    """Register the two regulator agents, their tables and the internal subject topic; the
+    case processors' alerts are counted as they are published."""
     from agents.batching import to_in_record
     from agents.core import default_context
 
@@ -146,8 +145,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
     scorecards = ScorecardProcessor(catalogue, ctx, policy, sources=partitions)
     regulator = Regulator(facts, scorecards, tables, policy)
     scorecards.alerts_raised = regulator.alerts_published  # one count of published alerts
-    _tap_alerts((getattr(app, "regbus_case_processors", None) or {}).values(),
-                regulator.alerts_published)  # fmt: skip
+    _tap_alerts(case_processors.values(), regulator.alerts_published)
     max_batch = getattr(options, "max_batch", 1000)
     within = getattr(options, "batch_within", 0.01)
 
@@ -174,5 +172,4 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
         complaints = catalogue.cases(CaseFamily.COMPLAINTS)
         facts.forget(tp.partition for tp in revoked if tp.topic == complaints)
 
-    app.regbus_regulator = regulator
     return regulator

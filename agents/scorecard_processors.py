@@ -26,7 +26,6 @@ from typing import Any
 
 import orjson
 
-from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
 from agents.core import PlatformRecord, record_breach
 from agents.core.context import Context
 from agents.scorecard import (
@@ -51,10 +50,12 @@ from agents.scorecard import (
     surge_check,
     weeks_of,
 )
+from schemas.families import CaseFamily
 from schemas.mapping import from_avro
 from schemas.models import AlertEvent, SlaBreached
 from streams.codec import DecodeError, EventCodec
-from streams.topics import CaseFamily, Catalogue
+from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """The worker's HTTP API for regulators: cases, scorecards, alerts (JSON and SSE), health,
 metrics, and its OpenAPI 3 document at ``GET /openapi.json``.
 
-``attach(app, settings, catalogue, options)`` is called by ``agents.app`` when this module
-exists; it also attaches the regulator agents (:mod:`agents.regulator`), so the scorecards
-run whether or not the API is served. Views run on Faust's web server (aiohttp) in the
+``attach(app, settings, catalogue, parts)`` is called by :mod:`agents.app` when the API is
+on; the regulator agents (:mod:`agents.regulator`) are attached there whether or not it is,
+so the scorecards run either way. Views run on Faust's web server (aiohttp) in the
 worker's event loop; each one only reads in-memory state, so none blocks the agents.
 
 Keyed views (``/cases/{id}``, ``/platforms/{id}/scorecard``, ``/categories/{id}/scorecard``)
@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from agents.core import dump_state, load_state
 from agents.regulator import Regulator, TableIO
@@ -37,14 +38,25 @@ from agents.scorecard import (
     range_scorecard,
     scorecard,
 )
-from schemas.models import Category, Level, Severity
-from streams.subscriber import AlertFilter, AlertSubscriber, ReceivedAlert, alert_json
-from streams.topics import CaseFamily, Catalogue
+from schemas.families import ALERT_EVENTS, CaseFamily
+from schemas.mapping import from_avro
+from schemas.models import AlertEvent, Category, Level, Severity
+from streams import compat
+from streams.alert_feed import AlertFilter, ReceivedAlert, alert_json
+from streams.codec import EventCodec
+from streams.compat import partitions_of
+from streams.security import client_kwargs
+from streams.topics import Catalogue
+
+if TYPE_CHECKING:
+    from agents.app import WorkerParts
 
 log = logging.getLogger(__name__)
 
 RING_SIZE = 5000
 """Recent alerts each worker keeps for ``/alerts`` and the SSE stream."""
+SEEN_IDS = 200_000
+"""Alert ids remembered so that a re-sent alert (at-least-once) enters the ring once."""
 MAX_LIMIT = 1000
 SSE_QUEUE = 1000
 SSE_KEEPALIVE = 15.0
@@ -76,9 +88,16 @@ class AlertRing:
         self.listeners: set[_Listener] = set()
         self.ready = False
         self.seen = 0
+        self._ids: OrderedDict[str, None] = OrderedDict()  # a re-sent alert is shown once
 
     def add(self, received: Iterable[ReceivedAlert]) -> None:
         for item in received:
+            alert_id = item.alert.alert_id
+            if alert_id in self._ids:
+                continue
+            self._ids[alert_id] = None
+            if len(self._ids) > SEEN_IDS:
+                self._ids.popitem(last=False)
             entry = RingEntry(int(item.published_at.timestamp() * 1000), alert_json(item.alert))
             self.entries.append(entry)
             self.seen += 1
@@ -123,21 +142,53 @@ class AlertRing:
 async def _fill_ring(ring: AlertRing, settings: Any, catalogue: Catalogue) -> None:
     """Follow the whole alerts topic (no group, nothing committed), starting with its tail."""
     per_partition = RING_SIZE // max(1, catalogue.case_partitions) + 1
+    codec = EventCodec()
     while True:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False,
+            **client_kwargs(),
+        )  # fmt: skip
         try:
-            async with AlertSubscriber(
-                settings.bootstrap, catalogue.prefix, group_id=None, start=per_partition,
-                poll_timeout=0.2,
-            ) as sub:  # fmt: skip
-                ring.ready = True
-                while True:
-                    ring.add(await sub.next_batch())
+            await consumer.start()
+            partitions = await partitions_of(consumer, catalogue.alerts)
+            tps = [TopicPartition(catalogue.alerts, p) for p in partitions]
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            begins = await consumer.beginning_offsets(tps)
+            for tp in tps:
+                consumer.seek(tp, max(begins[tp], ends[tp] - per_partition))
+            ring.ready = True
+            while True:
+                batches = await consumer.getmany(timeout_ms=200)
+                ring.add(_received(codec, batches))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # broker away, topic missing: keep trying
             ring.ready = False
             log.warning("alert ring: %s; retrying", exc)
             await asyncio.sleep(2.0)
+        finally:
+            await consumer.stop()
+
+
+def _received(codec: EventCodec, batches: dict[Any, list[Any]]) -> list[ReceivedAlert]:
+    """The decodable alerts of one poll; an undecodable record is logged and passed over
+    (the ring is a view: the alerts topic itself stays whole)."""
+    out: list[ReceivedAlert] = []
+    for records in batches.values():
+        for rec in records:
+            try:
+                name, record = codec.decode_raw(rec.value or b"")
+                if name not in ALERT_EVENTS:
+                    continue
+                alert = from_avro(name, record)
+            except Exception as exc:
+                log.warning("alerts %s@%s: %s", rec.partition, rec.offset, exc)
+                continue
+            assert isinstance(alert, AlertEvent)
+            published = datetime.fromtimestamp(rec.timestamp / 1000, UTC)
+            out.append(ReceivedAlert(alert, published, rec.partition, rec.offset))
+    return out
 
 
 # ---- parameters ------------------------------------------------------------------------------
@@ -297,6 +348,7 @@ def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
         return None
     clock = regulator.scorecards.clock(env["p"])
     floor = env.get("floor")
+    ref: date | None
     if period.window is Window.RANGE:
         assert period.start is not None and period.end is not None
         if floor is not None and period.start.isoformat() < floor:
@@ -314,7 +366,7 @@ def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
             ref = date.fromisoformat(floor) if floor else date(1970, 1, 1)
         card = scorecard(subject, env["days"], period.window, ref)
     body = card.to_json()
-    body["as_of"] = ref.isoformat()
+    body["as_of"] = ref.isoformat() if ref is not None else None
     body["clock"] = clock.isoformat() if clock is not None else None
     body["kept_from"] = floor
     body["targets"] = {"settlement_rate": regulator.policy.settlement.target}
@@ -346,9 +398,11 @@ def health(app: Any) -> tuple[int, dict[str, Any]]:
 class _Metrics:
     """Prometheus collector reading the processors' counters at scrape time."""
 
-    def __init__(self, app: Any, regulator: Regulator, ring: AlertRing) -> None:
-        self.app = app
-        self.regulator = regulator
+    def __init__(self, parts: WorkerParts, ring: AlertRing) -> None:
+        assert parts.regulator is not None
+        self.app = parts.app
+        self.parts = parts
+        self.regulator = parts.regulator
         self.ring = ring
 
     def collect(self) -> Iterable[Any]:
@@ -364,23 +418,24 @@ class _Metrics:
             "Records dead-lettered, per agent and reason",
             labels=["agent", "reason"],
         )
-        for family, proc in (getattr(self.app, "regbus_case_processors", None) or {}).items():
+        for family, proc in self.parts.case_processors.items():
             agent = f"cases_{CaseFamily(family).value}"
             for kind in ("events", "ticks", "alerts"):
                 events.add_metric([agent, kind], proc.counters.get(kind, 0))
             # The case agents count dead letters without a reason breakdown.
             dead.add_metric([agent, "UNSPECIFIED"], proc.counters.get("deadletter", 0))
-        ingress = getattr(self.app, "regbus_ingress", None)
-        metrics = getattr(ingress, "metrics", None)
+        ingress = self.parts.ingress
+        metrics = None if ingress is None else ingress.metrics
         if metrics is not None:
             for kind in ("received", "routed", "duplicates", "redelivered"):
                 events.add_metric(["ingress", kind], getattr(metrics, kind, 0))
             for reason, n in getattr(metrics, "dead_lettered", {}).items():
                 dead.add_metric(["ingress", getattr(reason, "value", str(reason))], n)
-        for agent, proc in (
+        processors: tuple[tuple[str, Any], ...] = (
             ("regulator_cases", self.regulator.facts),
             ("regulator_scorecards", self.regulator.scorecards),
-        ):
+        )
+        for agent, proc in processors:
             for kind, n in sorted(proc.counters.items()):
                 events.add_metric([agent, kind], n)
         alerts = CounterMetricFamily(
@@ -408,8 +463,12 @@ class _Metrics:
                     continue
                 if end is None:
                     continue
-                read = consumer._read_offset.get(tp)
-                done = read + 1 if read is not None else consumer._committed_offset.get(tp) or 0
+                read = compat.read_offsets(consumer).get(tp)
+                done = (
+                    read + 1
+                    if read is not None
+                    else compat.committed_offsets(consumer).get(tp) or 0
+                )
                 lag.add_metric([tp.topic, str(tp.partition)], max(0, end - done))
         ring = GaugeMetricFamily("regbus_alert_ring_size", "Recent alerts held for the API")
         ring.add_metric([], len(self.ring.entries))
@@ -419,16 +478,11 @@ class _Metrics:
 
 
 # ---- the views -------------------------------------------------------------------------------
-def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regulator:
-    """Attach the regulator agents and, when the web server is on, the HTTP API."""
-    from agents import regulator as regulator_module
-
-    regulator = regulator_module.attach(app, settings, catalogue, options)
-    if not getattr(options, "web_enabled", True):
-        return regulator
+def attach(app: Any, settings: Any, catalogue: Catalogue, parts: WorkerParts) -> AlertRing:
+    """Register the HTTP API's views and the task that fills its ring of recent alerts."""
+    assert parts.regulator is not None
     ring = AlertRing()
-    app.regbus_alert_ring = ring
-    _register_views(app, regulator, ring)
+    _register_views(app, parts, ring)
 
     @app.task
     async def regulator_alert_ring() -> None:
@@ -438,7 +492,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Regul
     async def _close_streams(sender: Any, **_: Any) -> None:
         ring.close()  # lets open SSE responses finish so the server can stop
 
-    return regulator
+    return ring
 
 
 def _json(view: Any, body: Any, status: int = 200) -> Any:
@@ -471,13 +525,15 @@ async def _routed(
         return _error(view, 503, "the partition holding this key is not assigned yet; retry")
 
 
-def _register_views(app: Any, regulator: Regulator, ring: AlertRing) -> None:
+def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
     from aiohttp import web as aioweb
     from faust.web import View
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Metrics(app, regulator, ring))
+    registry.register(_Metrics(parts, ring))
+    assert parts.regulator is not None
+    regulator: Regulator = parts.regulator
     case_tables = {
         f: TableIO(app.tables[f"cases-{f.value}"])
         for f in CaseFamily

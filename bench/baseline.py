@@ -90,7 +90,7 @@ async def raw_produce_batches(bootstrap: str, topic: str, n: int, size: int = 30
             if batch.append(key=key, value=value, timestamp=None) is None:  # type: ignore[attr-defined]
                 futures.append(await producer.send_batch(batch, topic, partition=p))
                 batch = builders[p] = producer.create_batch()
-                batch.append(key=key, value=value, timestamp=None)  # type: ignore[attr-defined]
+                batch.append(key=key, value=value, timestamp=None)
         for p, batch in builders.items():
             batch.close()  # type: ignore[attr-defined]
             futures.append(await producer.send_batch(batch, topic, partition=p))

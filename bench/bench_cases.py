@@ -14,17 +14,18 @@ import uuid
 
 from aiokafka import AIOKafkaProducer
 
-from agents.batching import InRecord
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core import default_context
 from bench.baseline import drain_rate, start_worker
 from bench.workload import complaint_stream
+from schemas.families import CaseFamily
 from streams.admin import ensure_topics
-from streams.topics import CaseFamily, Catalogue
+from streams.records import InRecord
+from streams.topics import Catalogue
 
 
 class DictStore(dict):  # type: ignore[type-arg]
-    def items(self):  # type: ignore[no-untyped-def, override]
+    def items(self):  # type: ignore[no-untyped-def]
         return super().items()
 
 

@@ -14,13 +14,14 @@ import os
 import time
 from datetime import timedelta
 
-from agents.batching import InRecord
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core import DeadlineIndex, DueEntry, default_context
 from bench.workload import START, complaint_life
+from schemas.families import CaseFamily
 from streams.codec import EventCodec
+from streams.records import InRecord
 from streams.ticks import tick_records
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 
 SIZES = (1_000, 100_000, 1_000_000)
 
@@ -47,7 +48,7 @@ def per_event_cost(open_deadlines: int, events: int = 20_000) -> tuple[float, fl
     store: dict[bytes, bytes] = {}
     gc.collect()
     before = _rss()
-    index = proc._index(0, store)  # type: ignore[arg-type]
+    index = proc._index(0, store)
     _fill(index, open_deadlines)
     gc.collect()
     per_deadline = (_rss() - before) / open_deadlines
@@ -56,13 +57,13 @@ def per_event_cost(open_deadlines: int, events: int = 20_000) -> tuple[float, fl
     for i in range(events // 2):
         filed, ack = complaint_life(10_000_000 + i, clock, "p1")[:2]
         for ev in (filed, ack):
-            _k, v, h = codec.encode(ev, "/platforms/p1")
-            records.append(InRecord(topic, 0, len(records), ev.case_id.encode(), v, h, 0))
+            _k, value, h = codec.encode(ev, "/platforms/p1")
+            records.append(InRecord(topic, 0, len(records), ev.case_id.encode(), value, h, 0))
         if i % 500 == 0:
             clock += timedelta(seconds=1)
-            for t, p, _k, v, h in tick_records(cat, clock, codec):
+            for t, p, _tk, tv, th in tick_records(cat, clock, codec):
                 if t == topic and p == 0:
-                    records.append(InRecord(topic, 0, len(records), None, v, h, 0))
+                    records.append(InRecord(topic, 0, len(records), None, tv, th, 0))
     start = time.perf_counter()
     for i in range(0, len(records), 1000):
         result = proc.process(records[i : i + 1000], {CASES_TABLE: _Store(store)})

@@ -1,6 +1,6 @@
 """End to end: simulated platform and bureau traffic through ingress, case agents and alerts.
 
-A seeded simulation (``streams.simulator``) is published to a fresh prefix with a real
+A seeded simulation (``devtools.simulator``) is published to a fresh prefix with a real
 ``regbus worker --clock external`` subprocess, exactly as ``regbus demo --fast`` does it, and
 timed from the first record sent until the alerts topic holds every alert the simulator
 predicted. The rate is records the platforms and the bureau sent per second of that time,
@@ -21,11 +21,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from regbus.config import Settings
-from streams.simulator import ExpectedAlert, SimConfig, Simulation
-from streams.simulator.publish import prepare, publish_simulation
-from streams.simulator.watch import SystemWatch
-from streams.simulator.worker import WorkerProcess
+from devtools.simulator import ExpectedAlert, SimConfig, Simulation
+from devtools.simulator.publish import prepare, publish_simulation
+from devtools.simulator.watch import SystemWatch
+from devtools.worker_process import WorkerProcess
+from streams.settings import Settings
 
 DAYS = 10
 MAX_RECORDS = 20_000

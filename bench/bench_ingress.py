@@ -16,10 +16,10 @@ from tempfile import mkdtemp
 from aiokafka import AIOKafkaProducer
 
 from bench.baseline import drain_rate, start_worker
-from regbus.config import Settings
 from schemas.models import ComplaintAcknowledged
 from streams.codec import EventCodec
 from streams.registry import add_platform
+from streams.settings import Settings
 
 PLATFORM = "bench-in"
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.baseline import start_worker
-from regbus.config import Settings
 from schemas.models import LifecycleViolationDetected, RefundPaid, RefundRequested
 from streams.codec import EventCodec
 from streams.registry import add_platform
+from streams.settings import Settings
 
 PLATFORM = "bench-p"
 SOURCE = f"/platforms/{PLATFORM}"

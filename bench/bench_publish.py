@@ -14,10 +14,10 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 from bench.baseline import make_topic, raw_produce_batches
-from regbus.config import Settings
+from clients.publisher import PlatformPublisher
 from schemas.models import ComplaintAcknowledged
-from streams.publisher import PlatformPublisher
 from streams.registry import add_platform
+from streams.settings import Settings
 
 PLATFORM = "bench-sdk"
 BATCH = 5000

@@ -1,6 +1,6 @@
 """Audit replay throughput against the raw aiokafka consume rate.
 
-Three logs are produced to fresh topics and replayed in full (``streams.replay.replay`` with
+Three logs are produced to fresh topics and replayed in full (``audit.replay.replay`` with
 the report collector, as ``regbus replay`` runs it):
 
 * **production-like** — the worker's 5-second ticks in all 12 case partitions and the case
@@ -28,7 +28,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from regbus.config import Settings
+from audit.collect import Collector
+from audit.fold import AsOf
+from audit.replay import replay
+from schemas.families import CaseFamily
 from schemas.models import (
     Category,
     Channel,
@@ -51,13 +54,11 @@ from schemas.models import (
     Satisfaction,
 )
 from streams.admin import ensure_topics
-from streams.audit.collect import Collector
-from streams.audit.fold import AsOf
-from streams.audit.logread import topic_partitions
 from streams.codec import EventCodec
-from streams.replay import replay
+from streams.ledger.logread import topic_partitions
+from streams.settings import Settings
 from streams.ticks import tick_records
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 
 Rec = tuple[str, int, bytes | None, bytes, list[tuple[str, bytes]]]
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agents.runtime import tune_gc
 from bench.baseline import Rate, make_topic, raw_consume, raw_produce
-from regbus.config import PROJECT_ROOT, Settings
-from regbus.runtime import tune_gc
+from streams.settings import PROJECT_ROOT, Settings
 
 console = Console()
 
@@ -88,7 +88,7 @@ def machine() -> str:
 
 
 async def run_all(n: int, only: list[str]) -> tuple[Baseline, list[Row]]:
-    bootstrap = Settings().bootstrap
+    bootstrap = Settings.from_env().bootstrap
     base = await measure_baseline(bootstrap, n)
     rows = [
         Row(base.produce.name, f"{base.produce.per_second:,.0f} ev/s", "1.00"),

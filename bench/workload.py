@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from schemas.families import CaseFamily
 from schemas.models import (
     Category,
     Channel,
@@ -84,7 +85,5 @@ def complaint_stream(
                     made += 1
 
 
-def _families():  # type: ignore[no-untyped-def]
-    from streams.topics import CaseFamily
-
+def _families() -> tuple[CaseFamily, ...]:
     return (CaseFamily.COMPLAINTS,)

@@ -25,9 +25,9 @@ from typing import Any
 
 import orjson
 
-from regbus.config import Settings
 from schemas.models import DeadLetterReason, DeadLetterRecord
 from streams.codec import DecodeError, EventCodec
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)

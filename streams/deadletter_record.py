@@ -10,8 +10,8 @@ from schemas.models import DeadLetterHeader, DeadLetterReason, DeadLetterRecord
 from streams.topics import Catalogue
 
 if TYPE_CHECKING:
-    from agents.batching import InRecord, OutRecord
     from streams.codec import EventCodec
+    from streams.records import InRecord, OutRecord
 
 DEADLETTER_SOURCE = "/bureau/regbus"
 _NS = uuid.UUID("0d3c7b55-58a4-5b3e-8f9e-8b7c6a5d4e3f")
@@ -30,7 +30,7 @@ def dead_letter(
     detail: str,
     platform_id: str = "",
 ) -> OutRecord:
-    from agents.batching import OutRecord
+    from streams.records import OutRecord
 
     record = DeadLetterRecord(
         event_id=dead_letter_id(rec.topic, rec.partition, rec.offset),

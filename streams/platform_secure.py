@@ -38,6 +38,7 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
+from streams import compat
 from streams.security import (
     ENV_CAFILE,
     ENV_PASSWORD,
@@ -55,6 +56,7 @@ from streams.security import (
     credentials_from_env,
     principal,
     username,
+    write_secret,
 )
 from streams.topics import Catalogue
 
@@ -282,8 +284,7 @@ class SecurityAdmin:
         self._admin = client
 
     async def _send(self, request: Request[Any]) -> Any:
-        node = self._admin._client.get_random_node()
-        return await self._admin._send_request_to_node(node, request)
+        return await compat.admin_send(self._admin, request)
 
     # SCRAM -----------------------------------------------------------------------------
     async def upsert_user(
@@ -465,7 +466,6 @@ def credentials_path(state_dir: Path, user: str) -> Path:
 
 def write_credentials_file(path: Path, creds: ClientCredentials) -> None:
     """Write a credentials file for ``REGBUS_CREDENTIALS_FILE`` (0600, directory 0700)."""
-    from streams.broker.secure import write_secret
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(0o700)

@@ -6,31 +6,15 @@ agent rejects records from platforms that are not registered (or are revoked).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from regbus.config import Settings
 from streams.admin import ensure_topics
 from streams.security import client_kwargs
-from streams.topics import Catalogue
-
-PLATFORM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
-
-
-class RegistryError(ValueError):
-    pass
-
-
-def validate_platform_id(platform_id: str) -> str:
-    if platform_id == "bureau" or not PLATFORM_ID.match(platform_id):
-        raise RegistryError(
-            f"platform id {platform_id!r}: use 2-63 lowercase letters, digits, '-' or '_' "
-            "(and not 'bureau')"
-        )
-    return platform_id
+from streams.settings import Settings
+from streams.topics import Catalogue, RegistryError, validate_platform_id
 
 
 async def read_registry(settings: Settings) -> dict[str, dict[str, object]]:

@@ -14,9 +14,9 @@ arguments, and never appear in a repr or a log line:
                              Variables set in the environment override the file.
 ==========================  =========================================================
 
-:func:`client_kwargs` turns them into aiokafka keyword arguments, :func:`faust_kwargs` into
-Faust app settings; both are empty for PLAINTEXT, so splatting them changes nothing on the
-plain broker.
+:func:`client_kwargs` turns them into aiokafka keyword arguments (the worker's
+:func:`agents.app.faust_kwargs` into Faust app settings); both are empty for PLAINTEXT,
+so splatting them changes nothing on the plain broker.
 
 :func:`acl_plan` is the single source of the authorisation design: the broker ACLs, the table
 in ``docs/security.md`` and the test matrix in ``tests/security`` are all derived from it.
@@ -32,7 +32,8 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from streams.topics import CaseFamily, Catalogue
+from schemas.families import CaseFamily
+from streams.topics import Catalogue
 
 ENV_PROTOCOL = "REGBUS_SECURITY_PROTOCOL"
 ENV_USERNAME = "REGBUS_SASL_USERNAME"
@@ -128,7 +129,7 @@ def client_kwargs(
 ) -> dict[str, Any]:
     """aiokafka keyword arguments for a producer, consumer, admin or bare client.
 
-    ``settings`` (a :class:`regbus.config.Settings`) is accepted so every call site reads
+    ``settings`` (a :class:`streams.settings.Settings`) is accepted so every call site reads
     ``client_kwargs(settings)``; credentials deliberately do not live in ``Settings`` so a
     settings object can be printed. Returns ``{}`` for PLAINTEXT.
     """
@@ -145,26 +146,6 @@ def client_kwargs(
     if creds.security_protocol == "SASL_SSL":
         kwargs["ssl_context"] = ssl_context(creds)
     return kwargs
-
-
-def faust_kwargs(
-    settings: object | None = None, *, credentials: ClientCredentials | None = None
-) -> dict[str, Any]:
-    """``faust.App`` keyword arguments (``broker_credentials``); ``{}`` for PLAINTEXT."""
-    del settings
-    creds = credentials if credentials is not None else credentials_from_env()
-    if not creds.secure:
-        return {}
-    import faust
-
-    return {
-        "broker_credentials": faust.SASLCredentials(
-            username=creds.username,
-            password=creds.password,
-            ssl_context=ssl_context(creds) if creds.security_protocol == "SASL_SSL" else None,
-            mechanism=creds.mechanism,
-        )
-    }
 
 
 # the ACL plan --------------------------------------------------------------------------
@@ -247,7 +228,7 @@ def username(kind: PrincipalKind, name: str) -> str:
     ``regbus-admin`` becomes ``platform-regbus-admin``, never the super user.
     """
     if kind is PrincipalKind.PLATFORM:
-        from streams.registry import validate_platform_id
+        from streams.topics import validate_platform_id
 
         return PLATFORM_USER_PREFIX + validate_platform_id(name)
     if "." in name or name.startswith(PLATFORM_USER_PREFIX) or not name:
@@ -376,3 +357,12 @@ def allows(
         if operation is Operation.DESCRIBE and e.operation in _IMPLIES_DESCRIBE:
             return True
     return False
+
+
+def write_secret(path: Path, data: bytes | str) -> None:
+    """Write a file that only its owner can read, created 0600 (never briefly wider)."""
+    raw = data.encode() if isinstance(data, str) else data
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(raw)

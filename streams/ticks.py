@@ -13,10 +13,11 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.families import CaseFamily
 from schemas.models import ClockTicked
 from streams.codec import EventCodec
 from streams.security import client_kwargs
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 
 TICK_SOURCE = "/bureau/clock"
 _NS = uuid.UUID("6f1b0c1e-6a43-5d55-9a8e-2f4d1c1b7e01")

@@ -6,9 +6,19 @@ derived from :class:`Catalogue`; nothing else names a topic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from schemas.families import (
+    ALERT_EVENTS,
+    CASE_EVENTS,
+    CLOCK_EVENTS,
+    PLATFORM_EVENTS,
+    TICK_EVENT,
+    CaseFamily,
+)
 
 CASE_PARTITIONS = 4
 UNLIMITED = -1
@@ -24,12 +34,6 @@ class Family(StrEnum):
     DEADLETTER = "deadletter"
     AUDIT = "audit"
     REGISTRY = "registry"
-
-
-class CaseFamily(StrEnum):
-    COMPLAINTS = "complaints"
-    REFUNDS = "refunds"
-    RECTIFICATIONS = "rectifications"
 
 
 @dataclass(frozen=True)
@@ -55,49 +59,6 @@ class TopicSpec:
         }
         cfg.update(dict(self.extra_config))
         return cfg
-
-
-COMPLAINT_EVENTS = (
-    "ComplaintFiled",
-    "ComplaintForwarded",
-    "ComplaintAcknowledged",
-    "ComplaintSuspended",
-    "ComplaintResumed",
-    "ComplaintEscalated",
-    "ComplaintResolved",
-    "ComplaintFeedbackRecorded",
-    "ComplaintReopened",
-)
-REFUND_EVENTS = ("RefundRequested", "RefundReviewed", "RefundPaid")
-RECTIFICATION_EVENTS = (
-    "InspectionFindingRecorded",
-    "RectificationOrdered",
-    "RectificationSubmitted",
-    "RectificationVerified",
-    "RectificationRejected",
-)
-ALERT_EVENTS = (
-    "SlaWarningRaised",
-    "SlaBreached",
-    "EscalationRaised",
-    "InterviewRecommended",
-    "LifecycleViolationDetected",
-    "RiskSignalRaised",
-)
-CLOCK_EVENTS = (
-    "SlaClockStarted",
-    "SlaClockPaused",
-    "SlaClockResumed",
-    "SlaClockMet",
-    "SlaClockCancelled",
-)
-TICK_EVENT = "ClockTicked"
-CASE_EVENTS: dict[CaseFamily, tuple[str, ...]] = {
-    CaseFamily.COMPLAINTS: COMPLAINT_EVENTS,
-    CaseFamily.REFUNDS: REFUND_EVENTS,
-    CaseFamily.RECTIFICATIONS: RECTIFICATION_EVENTS,
-}
-PLATFORM_EVENTS = COMPLAINT_EVENTS + REFUND_EVENTS + RECTIFICATION_EVENTS
 
 
 @dataclass(frozen=True)
@@ -261,3 +222,19 @@ def _re_escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+PLATFORM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+
+
+class RegistryError(ValueError):
+    pass
+
+
+def validate_platform_id(platform_id: str) -> str:
+    if platform_id == "bureau" or not PLATFORM_ID.match(platform_id):
+        raise RegistryError(
+            f"platform id {platform_id!r}: use 2-63 lowercase letters, digits, '-' or '_' "
+            "(and not 'bureau')"
+        )
+    return platform_id

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from regbus.config import Settings
-from streams.broker import BrokerLauncher
-from streams.simulator.worker import WorkerProcess
+from devtools.broker import BrokerLauncher
+from devtools.worker_process import WorkerProcess
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 
 @pytest.fixture(scope="session")
 def bootstrap() -> str:
     """Start the project's broker once per session, or reuse the one already running."""
-    launcher = BrokerLauncher()
+    launcher = BrokerLauncher(Settings.from_env())
     status = launcher.up()
     assert status.running, status.detail
     _wait_for_group_coordinator(launcher.bootstrap)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import yaml
 
-from regbus.config import KAFKA_VERSION, PROJECT_ROOT
-from streams.broker import BrokerLauncher, broker_settings
+from devtools.broker import BrokerLauncher, broker_settings
+from streams.settings import KAFKA_VERSION, PROJECT_ROOT, Settings
 
 
 def test_up_twice_reuses_and_status_tells_the_truth(bootstrap: str) -> None:
-    launcher = BrokerLauncher()
+    launcher = BrokerLauncher(Settings.from_env())
     first = launcher.status()
     assert first.running and bootstrap == first.bootstrap
     again = launcher.up()
@@ -21,7 +21,7 @@ def test_up_twice_reuses_and_status_tells_the_truth(bootstrap: str) -> None:
 
 
 def test_status_of_a_port_with_no_broker_says_stopped(tmp_path: Path) -> None:
-    from regbus.config import Settings
+    from streams.settings import Settings
 
     nowhere = BrokerLauncher(Settings(bootstrap="127.0.0.1:1", state_dir=tmp_path))
     st = nowhere.status()
@@ -29,7 +29,7 @@ def test_status_of_a_port_with_no_broker_says_stopped(tmp_path: Path) -> None:
 
 
 def test_pom_pins_the_kafka_version_the_code_expects() -> None:
-    pom = (PROJECT_ROOT / "streams" / "broker" / "pom.xml").read_text()
+    pom = (PROJECT_ROOT / "devtools" / "broker" / "pom.xml").read_text()
     assert f"<kafka.version>{KAFKA_VERSION}</kafka.version>" in pom
 
 

@@ -101,6 +101,6 @@ async def test_unacknowledged_complaint_breaches_after_its_deadline(
 
 
 def catalogue_family():
-    from streams.topics import CaseFamily
+    from schemas.families import CaseFamily
 
     return CaseFamily.COMPLAINTS

@@ -35,14 +35,14 @@ from typing import Protocol
 
 import orjson
 
-from agents.batching import BatchResult, InRecord, OutRecord, StateReader, StateWrite
-from agents.ingress.rules import SEND_RULES, Sender, refusal
+from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason
+from schemas.send_rules import SEND_RULES, Sender, refusal
 from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter
-from streams.registry import PLATFORM_ID
-from streams.topics import CaseFamily, Catalogue
+from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
+from streams.topics import PLATFORM_ID, Catalogue
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,10 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from agents.batching import BatchResult, StateReader, TableIO
+from agents.batching import TableIO
 from agents.ingress.processor import DEDUP_TABLE, IngressProcessor, PlatformDirectory
+from streams import compat
+from streams.records import BatchResult, StateReader
 from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)
@@ -200,7 +202,7 @@ class _Emitter:
         self._io = io
 
     async def apply(self, result: BatchResult) -> None:
-        producer = self._app.producer._ensure_producer()
+        producer = compat.faust_aiokafka_producer(self._app)
         for out in result.out:
             await producer.send(
                 out.topic, out.value, key=out.key, partition=out.partition, headers=out.headers
@@ -246,7 +248,9 @@ def _in_thread(coro_fn: Callable[[], Awaitable[Any]], timeout: float) -> Any:
     return box["result"]
 
 
-def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> IngressProcessor:
+def attach(
+    app: Any, settings: Any, catalogue: Catalogue, options: Any
+) -> tuple[IngressProcessor, RegistryWatcher]:
     """Register the ingress agent, its dedup table and the registry watcher on ``app``.
 
     Faust-streaming 0.15.3 subscribes to ``topic.topics`` only (``pattern=`` is accepted and
@@ -277,20 +281,20 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
     watcher.known_topics |= set(names)
 
     conductor = app.topics
-    conductor._resubscribe_sleep_lock_seconds = RESUBSCRIBE_DELAY
+    compat.set_resubscribe_delay(conductor, RESUBSCRIBE_DELAY)
 
     def add_topics(new: list[str]) -> None:
         for name in new:
             if name not in names:
                 names.append(name)
-        conductor._flag_changes()
+        compat.conductor_flag_changes(conductor)
 
     def resubscribe_if_missed() -> None:
         # The conductor drops a change flagged while the group is rebalancing; flag again
         # until every name is in its index (it is, once the resubscription happened).
-        index = conductor._topic_name_index
+        index = compat.conductor_subscribed(conductor)
         if index and not app.rebalancing and any(n not in index for n in names):
-            conductor._flag_changes()
+            compat.conductor_flag_changes(conductor)
 
     watcher.on_new_topics = add_topics
     watcher.each_round = resubscribe_if_missed
@@ -332,6 +336,4 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, options: Any) -> Ingre
 
     app.task(ingress_registry_watcher)
 
-    app.regbus_ingress = processor
-    app.regbus_ingress_watcher = watcher
-    return processor
+    return processor, watcher

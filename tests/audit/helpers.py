@@ -14,14 +14,15 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.batching import InRecord
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core.context import Context
+from audit.fold import MemoryStore
+from schemas.families import CaseFamily
 from schemas.models import Event
-from streams.audit.fold import MemoryStore
 from streams.codec import EventCodec
+from streams.records import InRecord
 from streams.ticks import tick_records
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 from tests.cases.scenario import Step
 
 SOURCE = "/platforms/test"
@@ -190,7 +191,7 @@ async def read_changelog(bootstrap: str, topic: str) -> dict[bytes, bytes]:
                 if records and records[-1].offset >= ends[tp] - 1:
                     todo.discard(tp)
     finally:
-        await asyncio.sleep(0)  # see streams.audit.logread.LogReader.__aexit__
+        await asyncio.sleep(0)  # see streams.ledger.logread.LogReader.__aexit__
         await consumer.stop()
     return out
 

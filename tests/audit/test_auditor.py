@@ -7,8 +7,8 @@ from typing import Any
 
 from agents import auditor
 from bench.bench_replay import produce_all, workload
-from streams.audit.checkpoints import read_checkpoints
-from streams.audit.signing import ENV_KEY, generate
+from streams.ledger.checkpoints import read_checkpoints
+from streams.ledger.signing import ENV_KEY, generate
 
 
 class _FakeApp:

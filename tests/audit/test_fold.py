@@ -18,12 +18,13 @@ import yaml
 from agents.core import engine
 from agents.core.context import Context
 from agents.core.policy import DEFAULT_POLICY_PATH
+from audit import fold as fold_module
+from audit.collect import Collector
+from audit.fold import AsOf, Mode, ReplayFolder
+from schemas.families import CaseFamily
 from schemas.models import AlertEvent, ClockTicked, ComplaintAcknowledged
-from streams.audit import fold as fold_module
-from streams.audit.collect import Collector
-from streams.audit.fold import AsOf, Mode, ReplayFolder
 from streams.codec import EventCodec
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 from tests.cases.scenario import HOURS, START, Step, build
 
 from .helpers import FakeRecord, build_log, live_run, steps_until

@@ -14,12 +14,12 @@ import uuid
 from datetime import timedelta
 
 from agents.core.deadlines import to_ms
+from audit.collect import Collector
+from audit.fold import AsOf
+from audit.reconcile import Scope, read_alerts, reconcile
+from audit.replay import replay
 from schemas.models import Category, Channel, ComplaintFiled, Priority
-from streams.audit.collect import Collector
-from streams.audit.fold import AsOf
-from streams.audit.reconcile import Scope, read_alerts, reconcile
 from streams.codec import EventCodec
-from streams.replay import replay
 from tests.cases.scenario import START, Step
 
 from .helpers import publish_steps, wait_processed

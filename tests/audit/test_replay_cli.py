@@ -19,10 +19,10 @@ from pathlib import Path
 
 from fastavro import parse_schema, schemaless_writer
 
-from regbus.config import PROJECT_ROOT
 from schemas.models import Category, Channel, ComplaintFiled, Priority
 from streams.cloudevents_headers import build_headers
 from streams.codec import EventCodec
+from streams.settings import PROJECT_ROOT
 from tests.cases.scenario import START, Step
 from tests.kafka_helpers import produce
 
@@ -108,6 +108,6 @@ async def test_replay_cli_reads_v1_and_v2_records_and_writes_the_report(
 
 
 def _family():
-    from streams.topics import CaseFamily
+    from schemas.families import CaseFamily
 
     return CaseFamily.COMPLAINTS

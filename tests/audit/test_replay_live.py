@@ -18,15 +18,15 @@ from pathlib import Path
 
 import jsonschema
 
-from regbus.config import PROJECT_ROOT
-from streams.audit.collect import Collector
-from streams.audit.fold import AsOf
-from streams.audit.html import render_html
-from streams.audit.reconcile import Scope, read_alerts, reconcile
-from streams.audit.report import build_report
+from audit.collect import Collector
+from audit.fold import AsOf
+from audit.html import render_html
+from audit.reconcile import Scope, read_alerts, reconcile
+from audit.replay import replay
+from audit.report import build_report
+from schemas.families import CaseFamily
 from streams.codec import EventCodec
-from streams.replay import replay
-from streams.topics import CaseFamily
+from streams.settings import PROJECT_ROOT
 from tests.cases.scenario import START, build
 
 from .helpers import publish_steps, read_changelog, states_of, wait_processed

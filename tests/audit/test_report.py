@@ -11,14 +11,14 @@ import jsonschema
 import pytest
 
 from agents.core import engine
+from audit.collect import Collector
+from audit.fold import AsOf, ReplayFolder
+from audit.html import render_html
+from audit.metrics import SETTLEMENT_TARGET
+from audit.replay import ReplayResult
+from audit.report import build_report
 from bench.bench_replay import START, workload
-from regbus.config import PROJECT_ROOT
-from streams.audit.collect import Collector
-from streams.audit.fold import AsOf, ReplayFolder
-from streams.audit.html import render_html
-from streams.audit.metrics import SETTLEMENT_TARGET
-from streams.audit.report import build_report
-from streams.replay import ReplayResult
+from streams.settings import PROJECT_ROOT
 from streams.topics import Catalogue
 
 from .helpers import FakeRecord

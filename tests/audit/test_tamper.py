@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from audit.export import decode_record, export_partition
+from audit.verify import verify_file, verify_log
 from bench.bench_replay import produce_all, workload
+from schemas.families import CaseFamily
 from schemas.models import AuditCheckpoint
-from streams.audit.chain import Chain, link
-from streams.audit.checkpoints import checkpoint, publish_checkpoints, read_checkpoints
-from streams.audit.export import decode_record, export_partition
-from streams.audit.signing import generate, load_public_key, load_signing_key
-from streams.audit.verify import verify_file, verify_log
-from streams.topics import CaseFamily
+from streams.ledger.chain import Chain, link
+from streams.ledger.checkpoints import checkpoint, publish_checkpoints, read_checkpoints
+from streams.ledger.signing import generate, load_public_key, load_signing_key
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.families import CaseFamily
 from schemas.models import (
     AlertEvent,
     InterviewRecommended,
@@ -17,7 +18,7 @@ from schemas.models import (
 )
 from streams.codec import EventCodec
 from streams.ticks import tick_records
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 from tests.cases.scenario import Step, build
 from tests.kafka_helpers import TopicReader
 

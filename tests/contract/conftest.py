@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from regbus.config import PROJECT_ROOT
+from streams.settings import PROJECT_ROOT
 
 ASYNCAPI_CLI_VERSION = "4.1.1"
 NODE_DIR = PROJECT_ROOT / ".regbus" / "node"

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from schemas.cli import app
+from regbus.cli.schemas import app
 from schemas.repository import histories
 from schemas.store import parse
 from streams.asyncapi import AVRO_SCHEMA_FORMAT, asyncapi_document

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from regbus.config import PROJECT_ROOT
+from streams.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "contract.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from schemas.cli import app
+from regbus.cli.schemas import app
 from schemas.lock import LOCK_PATH, LockError, problems, read_lock, updated, write_lock
 from schemas.repository import AVRO_DIR, SchemaFileError, histories, load_histories
 

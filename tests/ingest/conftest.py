@@ -3,7 +3,7 @@
 ``ingress_worker`` starts the bureau's Faust app *in the test's event loop* (``app.start()``
 / ``app.stop()``; about 1.5 s to start on the local broker) with only the ingress part
 attached, so these tests do not depend on the case agents' outputs. The app is built by
-``agents.app.create_app`` itself, so its settings are production's; only ``_attach_parts``
+``agents.app.build_worker`` itself, so its settings are production's; only ``_attach_parts``
 is narrowed to ingress (``full=True`` keeps every part). The fixture is generic enough to
 move to ``tests/conftest.py``.
 """
@@ -17,19 +17,24 @@ from typing import Any
 import pytest
 
 from agents.ingress import IngressMetrics, IngressProcessor, RegistryWatcher
-from regbus.config import Settings
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 
 @dataclass
 class IngressWorker:
-    app: Any
+    parts: Any  # agents.app.WorkerParts
     settings: Settings
     catalogue: Catalogue
 
     @property
+    def app(self) -> Any:
+        return self.parts.app
+
+    @property
     def processor(self) -> IngressProcessor:
-        return self.app.regbus_ingress  # type: ignore[no-any-return]
+        assert self.parts.ingress is not None
+        return self.parts.ingress  # type: ignore[no-any-return]
 
     @property
     def metrics(self) -> IngressMetrics:
@@ -37,7 +42,8 @@ class IngressWorker:
 
     @property
     def watcher(self) -> RegistryWatcher:
-        return self.app.regbus_ingress_watcher  # type: ignore[no-any-return]
+        assert self.parts.ingress_watcher is not None
+        return self.parts.ingress_watcher  # type: ignore[no-any-return]
 
     async def start(self) -> IngressWorker:
         self.app.finalize()
@@ -57,18 +63,25 @@ class IngressWorker:
 
 
 def build_ingress_app(settings: Settings, full: bool = False, **option_overrides: Any) -> Any:
-    """``create_app`` with production settings and (unless ``full``) only ingress attached."""
+    """``build_worker`` with production settings and (unless ``full``) only ingress attached;
+    returns the worker's parts."""
     import agents.app as app_module
     from agents import ingress
 
     fields: dict[str, Any] = {"clock": "external", "store": "memory://", "web_enabled": False}
     options = app_module.WorkerOptions(**{**fields, **option_overrides})
     if full:
-        return app_module.create_app(settings, options)
+        return app_module.build_worker(settings, options)
     original = app_module._attach_parts
-    app_module._attach_parts = lambda app, s, c, o: ingress.attach(app, s, c, o)  # type: ignore[assignment]
+
+    def ingress_only(app: Any, s: Any, c: Any, o: Any) -> Any:
+        parts = app_module.WorkerParts(app, s, c, o)
+        parts.ingress, parts.ingress_watcher = ingress.attach(app, s, c, o)
+        return parts
+
+    app_module._attach_parts = ingress_only  # type: ignore[assignment]
     try:
-        return app_module.create_app(settings, options)
+        return app_module.build_worker(settings, options)
     finally:
         app_module._attach_parts = original
 
@@ -83,8 +96,8 @@ async def ingress_worker(
 
     async def start(full: bool = False, **overrides: Any) -> IngressWorker:
         settings.state_dir.mkdir(parents=True, exist_ok=True)  # Faust makes one level only
-        app = build_ingress_app(settings, full, **overrides)
-        worker = IngressWorker(app, settings, catalogue)
+        parts = build_ingress_app(settings, full, **overrides)
+        worker = IngressWorker(parts, settings, catalogue)
         started.append(await worker.start())
         return worker
 

@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka_helpers import TopicReader, produce
 from typer.testing import CliRunner
 
 from regbus.cli import app
-from regbus.config import Settings
+from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason
 from streams.admin import ensure_topics
 from streams.cloudevents_headers import header_dict
 from streams.deadletter import read_deadletters
 from streams.registry import add_platform
-from streams.topics import CaseFamily, Catalogue
+from streams.settings import Settings
+from streams.topics import Catalogue
+from tests.kafka_helpers import TopicReader, produce
 
 from .factories import NOW, WAIT, acknowledged, eid, record
 from .test_publisher import ingress_size

@@ -7,15 +7,16 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
-from kafka_helpers import TopicReader, produce, wait_until
 
-from regbus.config import Settings
+from clients.inbox import PlatformInbox
+from clients.publisher import PlatformPublisher
+from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason, DeadLetterRecord
 from streams.cloudevents_headers import header_dict
-from streams.inbox import PlatformInbox
-from streams.publisher import PlatformPublisher
 from streams.registry import add_platform, revoke_platform
-from streams.topics import CaseFamily, Catalogue
+from streams.settings import Settings
+from streams.topics import Catalogue
+from tests.kafka_helpers import TopicReader, produce, wait_until
 
 from .factories import (
     CODEC,

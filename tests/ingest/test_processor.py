@@ -9,19 +9,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.batching import BatchResult, InRecord
-from agents.ingress import (
-    DEDUP_TABLE,
-    SEND_RULES,
-    IngressProcessor,
-    PlatformDirectory,
-    PlatformStatus,
-    Sender,
-    refusal,
-    rules_table,
-)
+from agents.ingress import DEDUP_TABLE, IngressProcessor, PlatformDirectory, PlatformStatus
+from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason, DeadLetterRecord, SuspendReason
-from streams.topics import CaseFamily, Catalogue
+from schemas.send_rules import SEND_RULES, Sender, refusal, rules_table
+from streams.records import BatchResult, InRecord
+from streams.topics import Catalogue
 
 from .factories import (
     CODEC,

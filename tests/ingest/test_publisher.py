@@ -7,12 +7,8 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from kafka_helpers import TopicReader
 
-from regbus.config import Settings
-from schemas.models import Outcome, ReviewDecision, SuspendReason
-from streams.cloudevents_headers import header_dict
-from streams.publisher import (
+from clients.publisher import (
     DELIVERY,
     InvalidEventError,
     ItemError,
@@ -20,8 +16,12 @@ from streams.publisher import (
     PlatformPublisher,
     SyncPlatformPublisher,
 )
+from schemas.models import Outcome, ReviewDecision, SuspendReason
+from streams.cloudevents_headers import header_dict
 from streams.registry import add_platform
+from streams.settings import Settings
 from streams.topics import Catalogue
+from tests.kafka_helpers import TopicReader
 
 from .factories import CODEC, NOW, WAIT, acknowledged, eid
 

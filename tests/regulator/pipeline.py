@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from aiokafka.partitioner import DefaultPartitioner
 
-from agents.batching import BatchResult, InRecord
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core.context import Context
 from agents.scorecard import SignalsPolicy
@@ -23,10 +22,12 @@ from agents.scorecard_processors import (
     CaseFactsProcessor,
     ScorecardProcessor,
 )
+from schemas.families import CaseFamily
 from schemas.models import AlertEvent, Event
 from streams.codec import EventCodec
+from streams.records import BatchResult, InRecord
 from streams.ticks import tick_records
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 
 PARTITIONS = 4
 SUBJECT_TOPIC = "regulator-by-subject"

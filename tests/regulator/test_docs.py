@@ -11,7 +11,7 @@ import typer.main
 
 from agents.scorecard import SignalsPolicy
 from agents.web import OPENAPI
-from streams.alerts_cli import app
+from regbus.cli.alerts import app
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "regulator.md").read_text(encoding="utf-8")
 COMMANDS = [

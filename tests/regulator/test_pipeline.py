@@ -11,12 +11,12 @@ import pytest
 from agents.core.context import Context
 from agents.scorecard import SignalsPolicy, scorecard
 from agents.scorecard_processors import SUBJECTS_TABLE
+from schemas.families import CaseFamily
 from schemas.models import (
     InterviewRecommended,
     RiskSignalRaised,
     SlaBreached,
 )
-from streams.topics import CaseFamily
 
 from . import scenario as sc
 from .pipeline import Pipeline

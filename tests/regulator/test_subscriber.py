@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from schemas.models import AlertEvent, Level, Severity, SlaBreached, SlaWarningRaised
-from streams.codec import EventCodec
-from streams.subscriber import (
+from clients.subscriber import (
     AlertSubscriber,
     InvalidFilter,
     SubscriberBusy,
     SubscriptionError,
     subscribe,
 )
+from schemas.models import AlertEvent, Level, Severity, SlaBreached, SlaWarningRaised
+from streams.codec import EventCodec
 
 CODEC = EventCodec()
 FAST = {"poll_timeout": 0.2}  # short polls: drain() ends after three empty ones

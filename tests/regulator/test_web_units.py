@@ -9,9 +9,9 @@ import pytest
 import typer
 
 from agents.web import AlertRing, health
+from clients.subscriber import AlertFilter, ReceivedAlert
+from regbus.cli.alerts import group_id, parse_since
 from schemas.models import Level
-from streams.alerts_cli import group_id, parse_since
-from streams.subscriber import AlertFilter, ReceivedAlert
 
 from .test_subscriber import make_alert
 

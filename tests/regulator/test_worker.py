@@ -26,14 +26,15 @@ import httpx
 import orjson
 import pytest
 
-from regbus.config import Settings
+from clients.subscriber import subscribe
+from devtools.worker_process import WorkerProcess
+from schemas.families import CaseFamily
 from schemas.models import AlertEvent, InterviewRecommended, Level, RiskSignalRaised, SlaBreached
 from streams.admin import ensure_topics
 from streams.codec import EventCodec
-from streams.simulator.worker import WorkerProcess
-from streams.subscriber import subscribe
+from streams.settings import Settings
 from streams.ticks import publish_ticks
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 from tests.kafka_helpers import TopicReader, produce, wait_until
 
 from . import scenario as sc

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from security_probes import REAUTH_MS, REPORTS, create_topics
 
-from regbus.config import Settings
-from streams.broker.secure import SecureBrokerLauncher
+from devtools.broker.secure import SecureBrokerLauncher
 from streams.security import ClientCredentials, credentials_from_env
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.broker.secure import SecureBrokerLauncher
+from devtools.broker.secure import SecureBrokerLauncher
+from schemas.families import CaseFamily
 from streams.platform_secure import grant_access
 from streams.security import (
     DEFAULT_ACCOUNTS,
@@ -20,7 +21,7 @@ from streams.security import (
     allows,
     principal,
 )
-from streams.topics import CaseFamily, Catalogue
+from streams.topics import Catalogue
 
 ADMIN = "admin (super user)"
 ANONYMOUS = "no credentials"
@@ -62,7 +63,7 @@ async def grant_all(
     broker: SecureBrokerLauncher, admin: ClientCredentials, cat: Catalogue, out_dir: Path
 ) -> dict[str, Path]:
     """Provision every planned principal; label → its new 0600 credentials file."""
-    from regbus.config import Settings
+    from streams.settings import Settings
 
     settings = Settings(bootstrap=broker.bootstrap, topic_prefix=cat.prefix, state_dir=out_dir)
     files: dict[str, Path] = {}

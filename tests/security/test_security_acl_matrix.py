@@ -23,7 +23,7 @@ from security_matrix import (
 )
 from security_probes import ALLOWED, AUTHN, AUTHZ, REPORTS, Probe, seed
 
-from streams.broker.secure import SecureBrokerLauncher
+from devtools.broker.secure import SecureBrokerLauncher
 from streams.security import ClientCredentials, client_kwargs, credentials_from_env
 from streams.topics import Catalogue
 

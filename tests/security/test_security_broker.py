@@ -14,10 +14,10 @@ from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaConnectionError
 from typer.testing import CliRunner
 
-from regbus.config import Settings
-from streams.broker import BrokerLauncher
-from streams.broker.secure import SECURE_PORT, SecureBrokerLauncher
+from devtools.broker import BrokerLauncher
+from devtools.broker.secure import SECURE_PORT, SecureBrokerLauncher
 from streams.security import ClientCredentials, client_kwargs
+from streams.settings import Settings
 
 
 def test_the_secure_instance_has_its_own_directory_and_ports(tmp_path: Path) -> None:
@@ -151,13 +151,13 @@ def test_platform_add_on_the_secure_broker_registers_and_grants(
 def test_the_compose_file_runs_the_same_secure_settings(tmp_path: Path) -> None:
     import yaml
 
-    from regbus.config import KAFKA_VERSION, PROJECT_ROOT
-    from streams.broker.secure import (
+    from devtools.broker.secure import (
         SecurePaths,
         compose_broker_settings,
         compose_init,
         secure_broker_settings,
     )
+    from streams.settings import KAFKA_VERSION, PROJECT_ROOT
 
     compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.secure.yml").read_text())
     kafka = compose["services"]["kafka"]

@@ -9,6 +9,7 @@ import click
 import pytest
 import typer
 
+from agents.app import faust_kwargs
 from streams.security import (
     AclEntry,
     CredentialsError,
@@ -20,7 +21,6 @@ from streams.security import (
     allows,
     client_kwargs,
     credentials_from_env,
-    faust_kwargs,
     group_prefix,
     principal,
     worker_app_id,
@@ -37,7 +37,7 @@ def _file(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
 
 @pytest.fixture
 def cafile(tmp_path: Path) -> Path:
-    from streams.broker.secure import SecurePaths, generate_pki
+    from devtools.broker.secure import SecurePaths, generate_pki
 
     paths = SecurePaths(tmp_path / "pki")
     generate_pki(paths, days=2)
@@ -168,7 +168,7 @@ def test_a_platform_plan_names_only_its_own_topics_and_groups() -> None:
 
 
 def test_no_principal_but_the_worker_writes_canonical_topics() -> None:
-    from streams.topics import CaseFamily
+    from schemas.families import CaseFamily
 
     for kind, name in [
         (PrincipalKind.PLATFORM, "acme"),

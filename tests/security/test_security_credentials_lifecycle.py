@@ -16,8 +16,7 @@ from aiokafka.errors import (
 from aiokafka.protocol.metadata import MetadataRequest
 from security_probes import ALLOWED, AUTHZ, REAUTH_MS, Probe, seed
 
-from regbus.config import Settings
-from streams.broker.secure import SecureBrokerLauncher
+from devtools.broker.secure import SecureBrokerLauncher
 from streams.platform_secure import (
     provision_platform,
     revoke_platform_access,
@@ -33,6 +32,7 @@ from streams.security import (
     group_prefix,
     worker_app_id,
 )
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from regbus.config import PROJECT_ROOT
+from schemas.families import ALERT_EVENTS, CLOCK_EVENTS
 from schemas.models import EVENT_TYPES, ComplaintFiled
-from streams.topics import ALERT_EVENTS, CLOCK_EVENTS
+from streams.settings import PROJECT_ROOT
 
 # Field names that would carry a consumer's identity or contact data.
 PERSONAL = re.compile(

@@ -7,7 +7,7 @@ import re
 
 from security_matrix import docs_markdown
 
-from regbus.config import PROJECT_ROOT
+from streams.settings import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "security.md"
 BLOCK = re.compile(r"(<!-- acl-table:start -->\n)(.*?)(\n<!-- acl-table:end -->)", re.DOTALL)

@@ -18,7 +18,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import TopicAuthorizationFailedError
 
-from regbus.config import Settings
 from schemas.models import ComplaintAcknowledged, DeadLetterReason
 from streams.cloudevents_headers import platform_source
 from streams.codec import EventCodec
@@ -30,6 +29,7 @@ from streams.security import (
     client_kwargs,
     credentials_from_env,
 )
+from streams.settings import Settings
 from streams.topics import Catalogue
 
 ingress = pytest.importorskip("agents.ingress", reason="the ingress agent is not written yet")

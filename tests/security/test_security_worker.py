@@ -8,17 +8,18 @@ from pathlib import Path
 import faust
 from security_probes import seed
 
-from regbus.config import Settings
+from agents.app import faust_kwargs
+from schemas.families import CaseFamily
 from streams.platform_secure import grant_access
 from streams.security import (
     DEFAULT_ACCOUNTS,
     ClientCredentials,
     PrincipalKind,
     credentials_from_env,
-    faust_kwargs,
     worker_app_id,
 )
-from streams.topics import CaseFamily, Catalogue
+from streams.settings import Settings
+from streams.topics import Catalogue
 
 
 async def test_a_faust_app_with_the_worker_credentials_consumes_ingress_and_keeps_a_table(

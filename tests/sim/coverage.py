@@ -8,8 +8,8 @@ import yaml
 
 from agents.core.policy import DEFAULT_POLICY_PATH
 from agents.scorecard import DEFAULT_SIGNALS_PATH
+from devtools.simulator.model import ExpectedAlert
 from schemas.models import ALERT_TYPES, DeadLetterReason, ViolationCode
-from streams.simulator.model import ExpectedAlert
 
 EXCLUDED_SIGNALS = {
     "CALENDAR_YEAR_UNKNOWN": "the window's holiday data is known (chinese_calendar covers 2026); "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from datetime import date
 
-from streams.simulator import SimConfig, Simulation
-from streams.simulator.workcal import clear_caches
+from devtools.simulator import SimConfig, Simulation
+from devtools.simulator.workcal import clear_caches
 
 
 def _peak(days: int) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The simulator's prediction: full coverage, its own rule table, and agreement with the core.
 
 The prediction is computed by the simulator's own clock model and lifecycle rules
-(streams/simulator/oracle.py, clock.py, workcal.py), never by agents.core. Here, without a
+(devtools/simulator/oracle.py, clock.py, workcal.py), never by agents.core. Here, without a
 broker, every case of the default run is also folded through the core (with the same ticks),
 and the two computations must agree alert for alert, down to the observation instant. The
 broker test (test_system.py) then checks the real worker against the same prediction.
@@ -16,10 +16,10 @@ from datetime import date, datetime
 import pytest
 
 from agents.core import default_context, handle
+from devtools.simulator import ExpectedAlert, SimConfig, Simulation, Tick
+from devtools.simulator.rules import RULE_IDS, VIOLATION_STYLE
+from devtools.simulator.signals import SETTLEMENT, SURGE
 from schemas.models import ClockTicked, Event, ViolationCode
-from streams.simulator import ExpectedAlert, SimConfig, Simulation, Tick
-from streams.simulator.rules import RULE_IDS, VIOLATION_STYLE
-from streams.simulator.signals import SETTLEMENT, SURGE
 from tests.sim.coverage import missing_coverage, policy_rule_ids
 
 

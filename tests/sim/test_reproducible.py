@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from streams.publish_cli import parse_ndjson
-from streams.simulator import Send, SimConfig, Simulation, Tick
-from streams.simulator.files import EXPECTED, EXPECTED_ALERTS, write_ndjson
+from devtools.simulator import Send, SimConfig, Simulation, Tick
+from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, write_ndjson
+from regbus.cli.publish import parse_ndjson
 
 SHORT = SimConfig(days=8)
 

@@ -1,6 +1,6 @@
 """The simulator's scorecard prediction against the regulator's own rules, without a broker.
 
-The prediction (streams/simulator/scorecards.py, fed by the simulator's oracle) is written
+The prediction (devtools/simulator/scorecards.py, fed by the simulator's oracle) is written
 independently of agents/scorecard.py. Here every routed event of a run is encoded as the case
 agent would store it and folded through the regulator's pure functions, with the predicted
 breach and violation alerts; the two must agree counter for counter, for every platform and
@@ -26,10 +26,10 @@ from agents.scorecard import (
     mark_ack_breached,
     range_scorecard,
 )
+from devtools.simulator import ExpectedAlert, SimConfig, Simulation
+from devtools.simulator.rules import RULES
+from devtools.simulator.scorecards import COUNTERS, ComplaintFacts, differences
 from streams.codec import EventCodec
-from streams.simulator import ExpectedAlert, SimConfig, Simulation
-from streams.simulator.rules import RULES
-from streams.simulator.scorecards import COUNTERS, ComplaintFacts, differences
 
 CODEC = EventCodec()
 CASE_TYPES = {r.id: r.case_type for r in RULES}

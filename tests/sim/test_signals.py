@@ -16,9 +16,9 @@ import pytest
 
 from agents.core.context import Context
 from agents.scorecard import SignalsPolicy
+from devtools.simulator import ExpectedAlert, SimConfig, Simulation, Tick
+from devtools.simulator.signals import SETTLEMENT, SURGE
 from schemas.models import RiskSignalRaised
-from streams.simulator import ExpectedAlert, SimConfig, Simulation, Tick
-from streams.simulator.signals import SETTLEMENT, SURGE
 from tests.regulator.pipeline import Pipeline
 
 POLICY = SignalsPolicy.load()

@@ -17,11 +17,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from regbus.config import Settings
-from streams.simulator import ExpectedAlert, SimConfig, Simulation
-from streams.simulator.publish import prepare, publish_simulation
-from streams.simulator.scorecards import wait_for_match
-from streams.simulator.watch import SystemWatch, compare
+from devtools.simulator import ExpectedAlert, SimConfig, Simulation
+from devtools.simulator.publish import prepare, publish_simulation
+from devtools.simulator.scorecards import wait_for_match
+from devtools.simulator.watch import SystemWatch, compare
+from streams.settings import Settings
 from tests.sim.coverage import missing_coverage
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]

@@ -1,0 +1,223 @@
+"""Reconciliation: the alerts a replay says should exist as of T against the alerts topic.
+
+Both sides are keyed by ``alert_id`` (uuid5 of rule + kind + subject + due, so the same alert
+raised twice is visibly one). Definitions (also in ``docs/audit.md``):
+
+* **in scope** — an alert type the case agents raise (warnings, breaches, escalations,
+  lifecycle violations, the core's CALENDAR_YEAR_UNKNOWN / POLICY_VERSION_UNKNOWN signals)
+  whose ``observed_at`` (bureau time) is ≤ T (and ≥ the window start), within the replay's
+  case / platform filter. Other alerts in the topic (interview recommendations, platform
+  risk signals from other agents) are counted as ``out_of_scope``.
+* **missing** — expected, not in the topic. **extra** — in the topic, not expected.
+* **lateness** — Kafka timestamp of the (first) alert record minus the Kafka timestamp of
+  the log record that made it due in the replay (the tick, or the event). Ticks carry the
+  bureau's time, the record timestamps the wall clock, so this measures how long after the
+  due moment entered the log the alert was published — e.g. the downtime of a stopped worker.
+  An alert is **late** when its lateness exceeds ``late_after_ms``.
+* **mismatched** — same id, but a different type, ``observed_at`` or ``due_at``.
+* **duplicates** — extra copies of an alert id in the topic (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.core.deadlines import to_ms
+from audit.collect import AlertSeen
+from audit.jsonout import iso_ms, meta_json
+from streams.codec import DecodeError, EventCodec
+from streams.ledger.logread import LogReader
+from streams.settings import Settings
+
+CASE_ALERT_TYPES = frozenset(
+    {"SlaWarningRaised", "SlaBreached", "EscalationRaised", "LifecycleViolationDetected"}
+)
+CORE_SIGNALS = frozenset({"CALENDAR_YEAR_UNKNOWN", "POLICY_VERSION_UNKNOWN"})
+DEFAULT_LATE_AFTER_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class ActualAlert:
+    alert_id: str
+    event_type: str
+    rule_id: str
+    subject: str
+    case_id: str
+    platform_id: str
+    due_ms: int | None
+    observed_ms: int
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which alerts the replay could have raised (mirrors the replay's filters)."""
+
+    until_ms: int
+    since_ms: int | None = None
+    platform: str | None = None
+    case: str | None = None
+    cases: frozenset[str] | None = None
+    """In a window replay, the case ids that were replayed (others are out of scope)."""
+
+    def covers(self, event_type: str, rule_id: str, case_id: str, platform_id: str,
+               observed_ms: int) -> bool:  # fmt: skip
+        if event_type not in CASE_ALERT_TYPES and not (
+            event_type == "RiskSignalRaised" and rule_id in CORE_SIGNALS
+        ):
+            return False
+        if observed_ms > self.until_ms:
+            return False
+        if self.since_ms is not None and observed_ms < self.since_ms:
+            return False
+        bureau_wide = rule_id == "CALENDAR_YEAR_UNKNOWN"
+        if self.case is not None and (bureau_wide or case_id != self.case):
+            return False
+        if self.platform is not None and (bureau_wide or platform_id != self.platform):
+            return False
+        return self.cases is None or bureau_wide or case_id in self.cases
+
+
+@dataclass
+class Reconciliation:
+    alerts_topic: str
+    late_after_ms: int
+    expected: int = 0
+    actual: int = 0
+    matched: int = 0
+    on_time: int = 0
+    duplicates: int = 0
+    out_of_scope: int = 0
+    undecodable: int = 0
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    late: list[dict[str, Any]] = field(default_factory=list)
+    mismatched: list[dict[str, Any]] = field(default_factory=list)
+    max_lateness_ms: int | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.missing or self.extra or self.late or self.mismatched)
+
+
+async def read_alerts(settings: Settings, topic: str, codec: EventCodec | None = None) -> tuple[
+    list[ActualAlert], int
+]:  # fmt: skip
+    """Every alert in ``topic`` up to its end offsets now, and how many did not decode."""
+    codec = codec or EventCodec()
+    out: list[ActualAlert] = []
+    bad = 0
+    async with LogReader(settings) as reader:
+        async for _tp, records in reader.read(await reader.bounds([topic])):
+            for rec in records:
+                alert = _actual(codec, rec)
+                if alert is None:
+                    bad += 1
+                else:
+                    out.append(alert)
+    return out, bad
+
+
+def _actual(codec: EventCodec, rec: Any) -> ActualAlert | None:
+    try:
+        name, raw = codec.decode_raw(rec.value or b"")
+        due = raw.get("due_at")
+        return ActualAlert(
+            alert_id=str(raw["alert_id"]),
+            event_type=name,
+            rule_id=str(raw["rule_id"]),
+            subject=str(raw["subject"]),
+            case_id=str(raw["case_id"]),
+            platform_id=str(raw["platform_id"]),
+            due_ms=None if due is None else to_ms(due),
+            observed_ms=to_ms(raw["observed_at"]),
+            partition=rec.partition,
+            offset=rec.offset,
+            timestamp_ms=rec.timestamp,
+        )
+    except (DecodeError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def reconcile(
+    expected: Iterable[AlertSeen],
+    actual: Iterable[ActualAlert],
+    scope: Scope,
+    alerts_topic: str,
+    late_after_ms: int = DEFAULT_LATE_AFTER_MS,
+    undecodable: int = 0,
+) -> Reconciliation:
+    rec = Reconciliation(alerts_topic, late_after_ms, undecodable=undecodable)
+    want: dict[str, AlertSeen] = {}
+    for e in expected:
+        if e.alert_id not in want and scope.covers(
+            e.event_type, e.rule_id, e.case_id, e.platform_id, e.observed_ms
+        ):
+            want[e.alert_id] = e
+    have: dict[str, ActualAlert] = {}
+    for a in actual:
+        if not scope.covers(a.event_type, a.rule_id, a.case_id, a.platform_id, a.observed_ms):
+            rec.out_of_scope += 1
+            continue
+        first = have.get(a.alert_id)
+        if first is None:
+            have[a.alert_id] = a
+            continue
+        rec.duplicates += 1
+        if a.timestamp_ms < first.timestamp_ms:
+            have[a.alert_id] = a
+    rec.expected, rec.actual = len(want), len(have)
+    for alert_id, e in want.items():
+        found = have.get(alert_id)
+        if found is None:
+            rec.missing.append(_expected_json(e))
+            continue
+        a = found
+        rec.matched += 1
+        if (a.event_type, a.observed_ms, a.due_ms) != (e.event_type, e.observed_ms, e.due_ms):
+            rec.mismatched.append({"expected": _expected_json(e), "actual": _actual_json(a)})
+        lateness = None if e.trigger is None else a.timestamp_ms - e.trigger.timestamp_ms
+        if lateness is not None and (rec.max_lateness_ms is None or lateness > rec.max_lateness_ms):
+            rec.max_lateness_ms = lateness
+        if lateness is not None and lateness > late_after_ms:
+            rec.late.append(
+                {**_expected_json(e), "actual": _actual_json(a), "lateness_ms": lateness}
+            )
+        else:
+            rec.on_time += 1
+    rec.extra = [_actual_json(a) for alert_id, a in have.items() if alert_id not in want]
+    return rec
+
+
+def _expected_json(e: AlertSeen) -> dict[str, Any]:
+    return {
+        "alert_id": e.alert_id,
+        "type": e.event_type,
+        "rule_id": e.rule_id,
+        "subject": e.subject,
+        "case_id": e.case_id,
+        "platform_id": e.platform_id,
+        "due_at": iso_ms(e.due_ms),
+        "observed_at": iso_ms(e.observed_ms),
+        "trigger": meta_json(e.trigger),
+    }
+
+
+def _actual_json(a: ActualAlert) -> dict[str, Any]:
+    return {
+        "alert_id": a.alert_id,
+        "type": a.event_type,
+        "rule_id": a.rule_id,
+        "subject": a.subject,
+        "case_id": a.case_id,
+        "platform_id": a.platform_id,
+        "due_at": iso_ms(a.due_ms),
+        "observed_at": iso_ms(a.observed_ms),
+        "partition": a.partition,
+        "offset": a.offset,
+        "logged_at": iso_ms(a.timestamp_ms),
+    }

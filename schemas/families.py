@@ -1,0 +1,70 @@
+"""Event families: which event types belong to which case family and which are alerts.
+
+Part of the contract: the topic catalogue (:mod:`streams.topics`), who may send what
+(:mod:`schemas.send_rules`) and every agent read these tuples, and nothing else lists them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "ALERT_EVENTS",
+    "CASE_EVENTS",
+    "CLOCK_EVENTS",
+    "COMPLAINT_EVENTS",
+    "PLATFORM_EVENTS",
+    "RECTIFICATION_EVENTS",
+    "REFUND_EVENTS",
+    "TICK_EVENT",
+    "CaseFamily",
+]
+
+
+class CaseFamily(StrEnum):
+    COMPLAINTS = "complaints"
+    REFUNDS = "refunds"
+    RECTIFICATIONS = "rectifications"
+
+
+COMPLAINT_EVENTS = (
+    "ComplaintFiled",
+    "ComplaintForwarded",
+    "ComplaintAcknowledged",
+    "ComplaintSuspended",
+    "ComplaintResumed",
+    "ComplaintEscalated",
+    "ComplaintResolved",
+    "ComplaintFeedbackRecorded",
+    "ComplaintReopened",
+)
+REFUND_EVENTS = ("RefundRequested", "RefundReviewed", "RefundPaid")
+RECTIFICATION_EVENTS = (
+    "InspectionFindingRecorded",
+    "RectificationOrdered",
+    "RectificationSubmitted",
+    "RectificationVerified",
+    "RectificationRejected",
+)
+ALERT_EVENTS = (
+    "SlaWarningRaised",
+    "SlaBreached",
+    "EscalationRaised",
+    "InterviewRecommended",
+    "LifecycleViolationDetected",
+    "RiskSignalRaised",
+)
+CLOCK_EVENTS = (
+    "SlaClockStarted",
+    "SlaClockPaused",
+    "SlaClockResumed",
+    "SlaClockMet",
+    "SlaClockCancelled",
+)
+TICK_EVENT = "ClockTicked"
+CASE_EVENTS: dict[CaseFamily, tuple[str, ...]] = {
+    CaseFamily.COMPLAINTS: COMPLAINT_EVENTS,
+    CaseFamily.REFUNDS: REFUND_EVENTS,
+    CaseFamily.RECTIFICATIONS: RECTIFICATION_EVENTS,
+}
+PLATFORM_EVENTS = COMPLAINT_EVENTS + REFUND_EVENTS + RECTIFICATION_EVENTS
