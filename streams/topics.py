@@ -34,6 +34,7 @@ class Family(StrEnum):
     DEADLETTER = "deadletter"
     AUDIT = "audit"
     REGISTRY = "registry"
+    ROSTER = "roster"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ class Catalogue:
     @property
     def platforms_registry(self) -> str:
         return f"{self.prefix}.platforms"
+
+    @property
+    def roster(self) -> str:
+        return f"{self.prefix}.roster"
 
     @property
     def ingress_pattern(self) -> str:
@@ -203,6 +208,15 @@ class Catalogue:
                 ("PlatformRegistration",),
                 "Registered platforms (latest entry per platform wins).",
                 cleanup_policy="compact",
+            ),
+            TopicSpec(
+                self.roster,
+                Family.ROSTER,
+                1,
+                "platform id",
+                ("RosterAssigned",),
+                "The 包片 roster: every assignment of a platform to its office, department "
+                "and leader, with the day it takes effect (history kept, never compacted).",
             ),
         ]
         out.extend(self._extra)

@@ -59,6 +59,7 @@ from schemas.models.rectifications import (
     RectificationVerified,
 )
 from schemas.models.refunds import RefundPaid, RefundRequested, RefundReviewed
+from schemas.models.roster import RosterAssigned
 
 COMPLAINT_TYPES: tuple[type[Event], ...] = (
     ComplaintFiled,
@@ -94,7 +95,12 @@ CLOCK_TYPES: tuple[type[SlaClockEvent], ...] = (
     SlaClockMet,
     SlaClockCancelled,
 )
-RECORD_TYPES: tuple[type[Event], ...] = (ClockTicked, DeadLetterRecord, AuditCheckpoint)
+RECORD_TYPES: tuple[type[Event], ...] = (
+    ClockTicked,
+    DeadLetterRecord,
+    AuditCheckpoint,
+    RosterAssigned,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
@@ -152,6 +158,7 @@ __all__ = [
     "RefundReviewed",
     "ReviewDecision",
     "RiskSignalRaised",
+    "RosterAssigned",
     "Satisfaction",
     "Severity",
     "SlaBreached",
