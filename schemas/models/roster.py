@@ -8,8 +8,8 @@ from schemas.models._base import Event, NonEmptyStr, UtcDatetime
 
 class RosterAssigned(Event):
     """From ``effective_from`` (00:00 Beijing time of the first day) the platform is covered
-    by these people and units, until a later assignment of the same platform takes effect. ``case_id`` is
-    empty; the key is the platform id."""
+    by these people and units, until a later assignment of the same platform takes effect.
+    ``case_id`` is empty; the key is the platform id."""
 
     office: NonEmptyStr
     """The local office (市场监管所) code, e.g. HD-ZGC."""
