@@ -3,7 +3,7 @@ feedback, with escalation while open and reopening after resolution.
 
 ``open_case`` builds the state from ComplaintFiled; ``step`` applies any later event and says
 which clock triggers it fires; illegal events raise :class:`IllegalTransitionError` from the
-guard (the engine records them as violations). ``evolve`` is the plain fold.
+guard (the engine records them as violations).
 """
 
 from __future__ import annotations
@@ -194,8 +194,3 @@ def step(state: ComplaintState, event: Event) -> tuple[ComplaintState, list[Trig
     else:  # pragma: no cover - guard() admits only the types above
         raise IllegalTransitionError(f"unhandled {type(event).__name__}")
     return state.model_copy(update=update), triggers
-
-
-def evolve(state: ComplaintState, event: Event) -> ComplaintState:
-    """The lifecycle fold alone (no clocks): raises on an illegal event."""
-    return step(state, event)[0]

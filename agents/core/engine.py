@@ -15,7 +15,7 @@ or a non-case event such as an alert (:class:`UnsupportedEventError`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
@@ -248,22 +248,6 @@ def on_tick(state: CaseState, now: datetime, ctx: Context) -> Decision:
     return Decision(new, out, due_entries(new))
 
 
-due_outputs = on_tick
-"""The same function under the name the replay uses."""
-
-
-def fold(
-    events: Iterable[Event], ctx: Context, state: CaseState | None = None
-) -> tuple[CaseState | None, list[Event]]:
-    """Replay one case's events (ticks included) through :func:`handle`."""
-    outputs: list[Event] = []
-    for event in events:
-        decision = handle(state, event, ctx)
-        state = decision.state
-        outputs.extend(decision.outputs)
-    return state, outputs
-
-
 def default_context() -> Context:
     """The packaged policy and calendar data (``Context.load()``), loaded once per worker."""
     return Context.load()
@@ -304,9 +288,7 @@ __all__ = [
     "UnsupportedEventError",
     "default_context",
     "due_entries",
-    "due_outputs",
     "dump_state",
-    "fold",
     "handle",
     "load_state",
     "on_tick",

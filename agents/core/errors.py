@@ -43,7 +43,3 @@ class LifecycleError(DomainError):
 
 class IllegalTransitionError(LifecycleError):
     code = ViolationCode.ILLEGAL_TRANSITION
-
-
-class UnknownCaseError(LifecycleError):
-    code = ViolationCode.UNKNOWN_CASE

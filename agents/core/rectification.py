@@ -113,7 +113,3 @@ def step(state: RectificationState, event: Event) -> tuple[RectificationState, l
     else:  # pragma: no cover - guard() admits only the types above
         raise IllegalTransitionError(f"unhandled {type(event).__name__}")
     return state.model_copy(update=update), triggers
-
-
-def evolve(state: RectificationState, event: Event) -> RectificationState:
-    return step(state, event)[0]

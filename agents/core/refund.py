@@ -130,7 +130,3 @@ def step(state: RefundState, event: Event) -> tuple[RefundState, list[Trigger], 
         update["payments"] = state.payments + 1
         triggers.append(Trigger("paid", at))
     return state.model_copy(update=update), triggers, findings
-
-
-def evolve(state: RefundState, event: Event) -> RefundState:
-    return step(state, event)[0]
