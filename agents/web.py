@@ -22,7 +22,7 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -39,6 +39,7 @@ from agents.scorecard import (
     scorecard,
 )
 from schemas.families import ALERT_EVENTS, CaseFamily
+from schemas.instants import InstantError, from_ms, parse_instant, to_ms
 from schemas.mapping import from_avro
 from schemas.models import AlertEvent, Category, Level, Severity
 from streams import compat
@@ -98,7 +99,7 @@ class AlertRing:
             self._ids[alert_id] = None
             if len(self._ids) > SEEN_IDS:
                 self._ids.popitem(last=False)
-            entry = RingEntry(int(item.published_at.timestamp() * 1000), alert_json(item.alert))
+            entry = RingEntry(to_ms(item.published_at), alert_json(item.alert))
             self.entries.append(entry)
             self.seen += 1
             for listener in list(self.listeners):
@@ -131,7 +132,7 @@ class AlertRing:
                 if entries[i].alert["alert_id"] == after_id:
                     entries = entries[i + 1 :]
                     break
-        since_ms = None if since is None else int(since.timestamp() * 1000)
+        since_ms = None if since is None else to_ms(since)
         return [
             e
             for e in entries
@@ -186,7 +187,7 @@ def _received(codec: EventCodec, batches: dict[Any, list[Any]]) -> list[Received
                 log.warning("alerts %s@%s: %s", rec.partition, rec.offset, exc)
                 continue
             assert isinstance(alert, AlertEvent)
-            published = datetime.fromtimestamp(rec.timestamp / 1000, UTC)
+            published = from_ms(rec.timestamp)
             out.append(ReceivedAlert(alert, published, rec.partition, rec.offset))
     return out
 
@@ -219,13 +220,11 @@ def _since(request: Any) -> datetime | None:
     raw = _one(request, "since")
     if raw is None:
         return None
+    text = raw if "T" not in raw else raw.replace(" ", "+")  # a '+' arrives as a space
     try:
-        moment = datetime.fromisoformat(raw.replace(" ", "+"))  # a '+' arrives as a space
-    except ValueError:
-        raise BadRequest(f"since={raw!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise BadRequest("since needs a time zone, e.g. 2026-03-02T09:00:00+08:00")
-    return moment
+        return parse_instant(text)
+    except InstantError as exc:
+        raise BadRequest(f"since={exc}") from None
 
 
 def _limit(request: Any, default: int = 100) -> int:
@@ -280,7 +279,7 @@ def _period(request: Any) -> Period:
 
 # ---- responses -------------------------------------------------------------------------------
 def _iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+    return from_ms(ms).isoformat(timespec="milliseconds")
 
 
 def case_view(case_id: str, envelopes: dict[str, bytes], regulator: Regulator) -> Any:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from agents.core.deadlines import to_ms
 from audit.fold import RecordMeta
 from schemas.families import CaseFamily
+from schemas.instants import to_ms
 from schemas.models import (
     ALERT_TYPES,
     CLOCK_TYPES,

@@ -32,7 +32,6 @@ import orjson
 
 from agents.cases import CASES_TABLE, CaseProcessor
 from agents.core import engine
-from agents.core.deadlines import from_ms, to_ms
 from audit.wire import (
     Kind,
     KindTable,
@@ -42,6 +41,7 @@ from audit.wire import (
     read_tick_ms,
 )
 from schemas.families import CaseFamily
+from schemas.instants import from_ms, to_ms
 from schemas.models import (
     AlertEvent,
     ComplaintFiled,

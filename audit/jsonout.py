@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.core.deadlines import from_ms
 from audit.fold import RecordMeta
+from schemas.instants import from_ms
 
 
 def iso_ms(ms: int | None) -> str | None:

@@ -26,9 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.core import ComplaintState, ComplaintStatus, RectificationState, RefundState
-from agents.core.deadlines import from_ms
 from agents.core.engine import CaseState
 from audit.collect import CaseTrail, ClockHistory
+from schemas.instants import from_ms
 
 SETTLEMENT_TARGET = 0.85
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.core.deadlines import to_ms
 from audit.collect import AlertSeen
 from audit.jsonout import iso_ms, meta_json
+from schemas.instants import to_ms
 from streams.codec import DecodeError, EventCodec
 from streams.ledger.logread import LogReader
 from streams.settings import Settings

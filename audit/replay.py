@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from agents.core import engine
 from audit.collect import Collector
@@ -26,7 +25,7 @@ from streams.ledger.logread import LogReader
 from streams.settings import Settings
 from streams.topics import Catalogue
 
-__all__ = ["AsOf", "Mode", "ReplayResult", "parse_instant", "replay"]
+__all__ = ["AsOf", "Mode", "ReplayResult", "replay"]
 
 
 @dataclass
@@ -91,11 +90,3 @@ async def replay(
         {(tp.topic, tp.partition): r[0] for tp, r in ranges.items()},
         {(tp.topic, tp.partition): r[1] for tp, r in ranges.items()},
     )
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant with a zone (``2026-03-01T08:00:00Z``, ``…+08:00``)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone; add Z or +08:00")
-    return value

@@ -21,7 +21,6 @@ from agents.core import (
     RefundState,
     RefundStatus,
 )
-from agents.core.deadlines import to_ms
 from agents.core.engine import CaseState, load_state
 from audit.collect import AlertSeen, CaseTrail, ClockHistory, Collector
 from audit.jsonout import iso, iso_ms, meta_json
@@ -33,6 +32,7 @@ from audit.metrics import (
     tally,
 )
 from audit.reconcile import Reconciliation
+from schemas.instants import to_ms
 from schemas.models import ReviewDecision
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.families import ALERT_EVENTS
+from schemas.instants import from_ms, to_ms
 from schemas.mapping import from_avro
 from schemas.models import AlertEvent, Level
 from streams.alert_feed import (
@@ -318,9 +319,7 @@ class AlertSubscriber:
         ends = await consumer.end_offsets(tps)
         begins = await consumer.beginning_offsets(tps)
         if self.since is not None:
-            found = await consumer.offsets_for_times(
-                {tp: int(self.since.timestamp() * 1000) for tp in tps}
-            )
+            found = await consumer.offsets_for_times({tp: to_ms(self.since) for tp in tps})
             positions = {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in tps}
         else:
             positions = {}
@@ -463,7 +462,7 @@ class AlertSubscriber:
         return [
             ReceivedAlert(
                 e.alert,  # type: ignore[arg-type]
-                datetime.fromtimestamp(e.timestamp_ms / 1000, UTC),
+                from_ms(e.timestamp_ms),
                 e.tp.partition,
                 e.offset,
             )

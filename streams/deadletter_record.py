@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from schemas.instants import from_ms
 from schemas.models import DeadLetterHeader, DeadLetterReason, DeadLetterRecord
 from streams.topics import Catalogue
 
@@ -36,9 +37,7 @@ def dead_letter(
         event_id=dead_letter_id(rec.topic, rec.partition, rec.offset),
         case_id="",
         platform_id=platform_id,
-        occurred_at=datetime.fromtimestamp(rec.timestamp_ms / 1000, UTC)
-        if rec.timestamp_ms
-        else datetime.now(UTC),
+        occurred_at=from_ms(rec.timestamp_ms) if rec.timestamp_ms else datetime.now(UTC),
         original_topic=rec.topic,
         original_partition=rec.partition,
         original_offset=rec.offset,

@@ -17,25 +17,17 @@ import heapq
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.core.errors import DeadlineIndexError
+from schemas.instants import from_ms, to_ms
 
 FORMAT = "regbus.deadlines/1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Key = tuple[str, str, str]
 """(case_id, clock ref, kind)."""
-
-
-def to_ms(instant: datetime) -> int:
-    delta = instant - _EPOCH
-    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
-
-
-def from_ms(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -12,13 +12,11 @@ import getpass
 import hashlib
 import json
 import os
-import re
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import orjson
 import typer
@@ -27,12 +25,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from clients.subscriber import AlertSubscriber, SubscriptionError, alert_json
+from schemas.instants import BEIJING, InstantError, parse_instant
 from schemas.models import AlertEvent
 from streams.settings import Settings
 
 app = typer.Typer(help="Alerts for regulators: tail them live, read scorecards.")
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 DEFAULT_ACCOUNT = "regbus-regulator"
 SEVERITY_STYLE = {
     "INFO": "cyan",
@@ -40,26 +38,14 @@ SEVERITY_STYLE = {
     "MAJOR": "bold red",
     "CRITICAL": "bold white on red",
 }
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``2026-03-02T09:00+08:00``, ``2026-03-02 09:00`` (Beijing time), or an age: ``90s``,
-    ``30m``, ``1h``, ``2d``, ``1w`` before now."""
-    match = _AGE.match(text)
-    if match:
-        amount, unit = float(match.group(1)), match.group(2)
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    """``--since``: :func:`schemas.instants.parse_instant` (no zone = Beijing time; or an age)."""
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r}: give an ISO time (2026-03-02T09:00+08:00) or an age (30m, 1h, 2d)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BEIJING)
-    return moment
+        return parse_instant(text, now)
+    except InstantError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def group_id(prefix: str, name: str | None, filters: dict[str, list[str]]) -> str:

@@ -29,10 +29,11 @@ from audit.export import export_partition
 from audit.fold import AsOf, Mode
 from audit.html import write_html
 from audit.reconcile import DEFAULT_LATE_AFTER_MS, Scope, read_alerts, reconcile
-from audit.replay import ReplayResult, parse_instant, replay
+from audit.replay import ReplayResult, replay
 from audit.report import build_report, write_json
 from audit.verify import VerifyReport, verify_file, verify_log
 from schemas.families import CaseFamily
+from schemas.instants import parse_instant
 from streams.ledger.checkpoints import DEFAULT_EVERY, checkpoint
 from streams.ledger.signing import (
     AuditKeyError,

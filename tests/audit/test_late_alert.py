@@ -13,11 +13,11 @@ import time
 import uuid
 from datetime import timedelta
 
-from agents.core.deadlines import to_ms
 from audit.collect import Collector
 from audit.fold import AsOf
 from audit.reconcile import Scope, read_alerts, reconcile
 from audit.replay import replay
+from schemas.instants import to_ms
 from schemas.models import Category, Channel, ComplaintFiled, Priority
 from streams.codec import EventCodec
 from tests.cases.scenario import START, Step

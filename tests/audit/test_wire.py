@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.core.deadlines import to_ms
 from audit.wire import KindTable, WireError, read_last_long, read_prefix, read_tick_ms
+from schemas.instants import to_ms
 from schemas.models import ClockTicked, RefundPaid
 from streams.codec import EventCodec
 

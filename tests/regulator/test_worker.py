@@ -29,6 +29,7 @@ import pytest
 from clients.subscriber import subscribe
 from devtools.worker_process import WorkerProcess
 from schemas.families import CaseFamily
+from schemas.instants import BEIJING
 from schemas.models import AlertEvent, InterviewRecommended, Level, RiskSignalRaised, SlaBreached
 from streams.admin import ensure_topics
 from streams.codec import EventCodec
@@ -333,6 +334,13 @@ async def test_alerts_view(world, client) -> None:  # type: ignore[no-untyped-de
     assert two["count"] == 2
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert (await get_json(client, "/alerts", since=future))["count"] == 0
+    # One time rule (schemas.instants): no zone is Beijing time, and ages count back from now.
+    tomorrow_beijing = (datetime.now(UTC) + timedelta(days=1)).astimezone(BEIJING)
+    naive = tomorrow_beijing.replace(tzinfo=None).isoformat(timespec="seconds")
+    assert (await get_json(client, "/alerts", since=naive))["count"] == 0
+    everything = (await get_json(client, "/alerts", limit="1000"))["count"]
+    published_within_the_hour = await get_json(client, "/alerts", since="1h", limit="1000")
+    assert everything > 0 and published_within_the_hour["count"] == everything
 
 
 @pytest.mark.parametrize(
@@ -353,7 +361,7 @@ async def test_alerts_view(world, client) -> None:  # type: ignore[no-untyped-de
         ("/alerts", {"level": "BOSS"}, 400),
         ("/alerts", {"limit": "0"}, 400),
         ("/alerts", {"limit": "many"}, 400),
-        ("/alerts", {"since": "2025-06-02T09:00:00"}, 400),  # no zone
+        ("/alerts", {"since": "2025-06-02T25:00:00"}, 400),
         ("/alerts/stream", {"since": "yesterday"}, 400),
         ("/nothing/here", {}, 404),
     ],
