@@ -21,6 +21,7 @@ one go and its deliveries are awaited together, never one by one.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
@@ -123,6 +124,23 @@ def _loc(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc) or WHOLE_ITEM
 
 
+def _unknown_type(name: Any) -> str:
+    if not isinstance(name, str):
+        return f"must be an event type name, got {type(name).__name__}"
+    close = difflib.get_close_matches(name, sorted(EVENT_TYPES), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown event type {name!r}{hint}"
+
+
+def _problem(error: Any) -> str:
+    """Pydantic's message, with what was found when it says what was expected."""
+    message = str(error["msg"])
+    if error.get("type") not in ("missing", "extra_forbidden") and "input" in error:
+        found = error["input"]
+        message += f" (got {type(found).__name__} {found!r:.60})"
+    return message
+
+
 def validate_item(platform_id: str, index: int, item: Any) -> tuple[Event | None, list[ItemError]]:
     """One batch item (an event, or a mapping with ``"type"``) checked as a platform's event."""
     if isinstance(item, Event):
@@ -134,12 +152,12 @@ def validate_item(platform_id: str, index: int, item: Any) -> tuple[Event | None
             return None, [ItemError(index, "type", "missing: name the event, e.g. RefundPaid")]
         cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
         if cls is None:
-            return None, [ItemError(index, "type", f"unknown event type {name!r}")]
+            return None, [ItemError(index, "type", _unknown_type(name))]
         fields.setdefault("platform_id", platform_id)
         try:
             event = cls.model_validate(fields)
         except ValidationError as exc:
-            return None, [ItemError(index, _loc(e["loc"]), e["msg"]) for e in exc.errors()]
+            return None, [ItemError(index, _loc(e["loc"]), _problem(e)) for e in exc.errors()]
     else:
         return None, [ItemError(index, WHOLE_ITEM, "expected an event or a JSON object")]
     errors: list[ItemError] = []

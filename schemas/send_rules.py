@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from schemas.families import CASE_EVENTS, CaseFamily
@@ -21,6 +22,12 @@ from schemas.models import (
     Outcome,
     SuspendReason,
 )
+
+
+FUTURE_TOLERANCE = timedelta(minutes=10)
+"""How far ahead of the bureau's clock an ``occurred_at`` may be before ingress dead-letters it
+(FUTURE_TIMESTAMP); the publish CLI refuses such lines before sending. Ingress may be
+configured otherwise (``REGBUS_INGRESS_FUTURE_MINUTES``)."""
 
 
 class Sender(StrEnum):

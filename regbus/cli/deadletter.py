@@ -6,17 +6,18 @@ import asyncio
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from regbus.cli._output import console as make_console
+from regbus.cli._output import print_json, shown, table
 from schemas.models import DeadLetterReason
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter import get_deadletter, read_deadletters, redrive
 from streams.settings import Settings
 
 app = typer.Typer(help="The dead-letter topic: inspect and redrive.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -27,19 +28,49 @@ def _short(text: str, width: int = 70) -> str:
 def ls(
     reason: DeadLetterReason | None = typer.Option(None, "--reason", help="only this reason"),
     limit: int = typer.Option(50, "--limit", min=1, help="show the latest N"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON document"),
 ) -> None:
     """List dead letters (the latest --limit), oldest first."""
     entries = asyncio.run(read_deadletters(Settings.from_env(), reason=reason))
-    shown = entries[-limit:]
-    table = Table("offset", "dead-lettered", "reason", "platform", "original", "detail")
-    for e in shown:
-        r = e.record
-        table.add_row(
-            str(e.offset), r.occurred_at.isoformat(), r.reason.value, r.platform_id,
-            f"{r.original_topic}[{r.original_partition}]@{r.original_offset}", _short(r.detail),
-        )  # fmt: skip
-    console.print(table)
-    console.print(f"{len(shown)} of {len(entries)} dead letter(s)")
+    latest = entries[-limit:]
+    if as_json:
+        print_json(
+            {
+                "showing": len(latest),
+                "total": len(entries),
+                "dead_letters": [
+                    {
+                        "offset": e.offset,
+                        "event_id": e.record.event_id,
+                        "dead_lettered_at": e.record.occurred_at,
+                        "reason": e.record.reason.value,
+                        "platform": e.record.platform_id,
+                        "original": {
+                            "topic": e.record.original_topic,
+                            "partition": e.record.original_partition,
+                            "offset": e.record.original_offset,
+                        },
+                        "detail": e.record.detail,
+                    }
+                    for e in latest
+                ],
+            }
+        )
+        return
+    columns = ("offset", "dead-lettered", "reason", "platform", "original", "detail")
+    rows = [
+        (
+            e.offset,
+            shown(e.record.occurred_at),
+            e.record.reason.value,
+            e.record.platform_id,
+            f"{e.record.original_topic}[{e.record.original_partition}]@{e.record.original_offset}",
+            _short(e.record.detail) if console.is_terminal else e.record.detail,
+        )
+        for e in latest
+    ]
+    console.print(table(columns, rows))
+    console.print(f"showing {len(latest)} of {len(entries)} dead letter(s)")
 
 
 @app.command()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from regbus.cli._output import console as make_console
+from regbus.cli._output import print_json, table
 from streams.registry import (
     add_platform,
     read_registry,
@@ -23,8 +23,8 @@ from streams.settings import Settings
 from streams.topics import RegistryError, validate_platform_id
 
 app = typer.Typer(help="Registered platforms.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def _secure() -> bool:
@@ -61,20 +61,30 @@ def add(
 @app.command("ls")
 def ls(
     show_all: bool = typer.Option(False, "--all", help="include revoked platforms"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON document"),
 ) -> None:
     """List registered platforms."""
     entries = asyncio.run(read_registry(Settings.from_env()))
-    table = Table("platform", "name", "status", "added", "revoked")
+    rows = []
     for pid in sorted(entries):
         entry = entries[pid]
         revoked = bool(entry.get("revoked"))
         if revoked and not show_all:
             continue
-        table.add_row(
-            pid, str(entry.get("name", "")), "revoked" if revoked else "active",
-            str(entry.get("added_at", "")), str(entry.get("revoked_at", "") or ""),
-        )  # fmt: skip
-    console.print(table)
+        rows.append(
+            {
+                "platform": pid,
+                "name": str(entry.get("name", "")),
+                "status": "revoked" if revoked else "active",
+                "added_at": entry.get("added_at"),
+                "revoked_at": entry.get("revoked_at") or None,
+            }
+        )
+    if as_json:
+        print_json({"platforms": rows})
+        return
+    columns = ("platform", "name", "status", "added", "revoked")
+    console.print(table(columns, [tuple(r.values()) for r in rows]))
 
 
 @app.command()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from regbus.cli._output import console as make_console
+from regbus.cli._output import print_json, table
 from streams.admin import ensure_topics
 from streams.registry import load_platforms
 from streams.settings import Settings
 from streams.topics import Catalogue
 
 app = typer.Typer(help="Topics declared in the catalogue.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def catalogue(settings: Settings) -> Catalogue:
@@ -33,11 +33,28 @@ def create() -> None:
 
 
 @app.command("ls")
-def ls() -> None:
+def ls(as_json: bool = typer.Option(False, "--json", help="one JSON document")) -> None:
     """Show the catalogue: name, partitions, key, cleanup policy, retention."""
-    table = Table("topic", "partitions", "key", "cleanup", "retention.ms")
-    for spec in catalogue(Settings.from_env()):
-        table.add_row(
-            spec.name, str(spec.partitions), spec.key, spec.cleanup_policy, str(spec.retention_ms)
+    specs = list(catalogue(Settings.from_env()))
+    if as_json:
+        print_json(
+            {
+                "topics": [
+                    {
+                        "name": s.name,
+                        "family": s.family.value,
+                        "partitions": s.partitions,
+                        "key": s.key,
+                        "value_schemas": list(s.value_schemas),
+                        "cleanup_policy": s.cleanup_policy,
+                        "retention_ms": s.retention_ms,
+                        "config": s.config(),
+                    }
+                    for s in specs
+                ]
+            }
         )
-    console.print(table)
+        return
+    columns = ("topic", "partitions", "key", "cleanup", "retention.ms")
+    rows = [(s.name, s.partitions, s.key, s.cleanup_policy, s.retention_ms) for s in specs]
+    console.print(table(columns, rows))

@@ -97,7 +97,7 @@ def test_publish_skip_invalid_sends_the_good_lines_and_keeps_the_bad(
     assert result.exit_code == 0, result.output
     assert f"{path}:2: case_id: must not be empty" in result.output
     assert f"{path}:4: type: platforms may not send ComplaintForwarded" in result.output
-    assert "sent 2, duplicate 1, rejected 2" in result.output
+    assert "sent 2, duplicate in this file 1, rejected 2" in result.output
     rejects = tmp_path / "events.rejects.ndjson"
     assert rejects.read_text(encoding="utf-8").splitlines() == [bad, forbidden]
     assert asyncio.run(ingress_size(settings.bootstrap, catalogue.ingress("acme"))) == 2
@@ -108,7 +108,7 @@ def test_publish_from_stdin_and_unregistered_platform(
 ) -> None:
     asyncio.run(add_platform(settings, "acme"))
     result = cli(settings, "publish", "-p", "acme", "-", stdin=ack("c-1") + "\n" + ack("c-2"))
-    assert result.exit_code == 0 and "sent 2, duplicate 0, rejected 0" in result.output
+    assert result.exit_code == 0 and "sent 2, duplicate in this file 0, rejected 0" in result.output
     result = cli(settings, "publish", "-p", "nobody", "-", stdin=ack())
     assert result.exit_code == 1 and "regbus platform add nobody" in result.output
 
