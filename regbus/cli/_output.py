@@ -38,6 +38,9 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=WIDE, soft_wrap=True)
 
 
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # datetimes go through _default: Beijing time
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return beijing_iso(value)
@@ -48,14 +51,14 @@ def _default(value: Any) -> Any:
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout (times in Beijing time with their offset)."""
-    sys.stdout.write(orjson.dumps(document, default=_default, option=orjson.OPT_INDENT_2).decode())
+    sys.stdout.write(orjson.dumps(document, default=_default, option=_OPTIONS | orjson.OPT_INDENT_2).decode())
     sys.stdout.write("\n")
     sys.stdout.flush()
 
 
 def print_ndjson_line(document: Any) -> None:
     """One line of an NDJSON stream (``--json`` on a follow command)."""
-    sys.stdout.write(orjson.dumps(document, default=_default).decode() + "\n")
+    sys.stdout.write(orjson.dumps(document, default=_default, option=_OPTIONS).decode() + "\n")
     sys.stdout.flush()
 
 

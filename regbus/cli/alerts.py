@@ -25,6 +25,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from clients.subscriber import AlertSubscriber, SubscriptionError, alert_json
+from regbus.cli._api import api_url, get_json
+from regbus.cli._output import fail
 from schemas.instants import BEIJING, InstantError, parse_instant
 from schemas.models import AlertEvent
 from streams.settings import Settings
@@ -62,7 +64,10 @@ def group_id(prefix: str, name: str | None, filters: dict[str, list[str]]) -> st
 
 
 def _local(moment: datetime | None) -> str:
-    return "-" if moment is None else moment.astimezone(BEIJING).strftime("%m-%d %H:%M")
+    """Beijing time with its year and offset: ``2026-09-18 00:00+08:00``."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(BEIJING).isoformat(sep=" ", timespec="minutes")
 
 
 def render(alert: AlertEvent) -> str:
@@ -85,6 +90,13 @@ async def _tail(
     out = sys.stdout
     count = 0
     async with subscriber as alerts:
+        described = ", ".join(f"{k}={'/'.join(v)}" for k, v in subscriber.filter.describe().items())
+        typer.echo(
+            f"following {subscriber.topic}"
+            + (f" ({described})" if described else "")
+            + " (Ctrl-C to stop)",
+            err=True,
+        )
         try:
             async with asyncio.timeout(timeout):
                 async for alert in alerts:
@@ -160,7 +172,7 @@ def scorecard(
     at: str = typer.Option(None, help="reference date YYYY-MM-DD (default: the worker's today)"),
     start: str = typer.Option(None, "--from", help="first date of an explicit range (with --to)"),
     end: str = typer.Option(None, "--to", help="last date of the range, inclusive"),
-    url: str = typer.Option("http://127.0.0.1:6066", help="a worker's HTTP API"),
+    url: str | None = typer.Option(None, help="a worker's HTTP API (default $REGBUS_API_URL)"),
     as_json: bool = typer.Option(False, "--json", help="print the API's JSON"),
 ) -> None:
     """Show a platform's (or category's) scorecard from a running worker."""
@@ -172,17 +184,11 @@ def scorecard(
         query = {"from": start or "", "to": end or ""}
     else:
         query = {"window": window, **({"at": at} if at else {})}
-    target = f"{url.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
-    try:
-        with urllib.request.urlopen(target, timeout=10) as resp:
-            body = orjson.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")
-        typer.echo(f"error: HTTP {exc.code}: {detail}", err=True)
-        raise typer.Exit(1) from None
-    except (urllib.error.URLError, OSError) as exc:
-        typer.echo(f"error: cannot reach {url}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    base = api_url(url)
+    body = get_json(base, path, query)
+    if body is None:
+        fail(f"the worker at {base} knows no {subject!r} (a registered platform id, or "
+             "category:<CATEGORY>)")  # fmt: skip
     if as_json:
         typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
         return

@@ -32,8 +32,9 @@ from audit.reconcile import DEFAULT_LATE_AFTER_MS, Scope, read_alerts, reconcile
 from audit.replay import ReplayResult, replay
 from audit.report import build_report, write_json
 from audit.verify import VerifyReport, verify_file, verify_log
+from regbus.cli._output import print_json
 from schemas.families import CaseFamily
-from schemas.instants import parse_instant
+from schemas.instants import beijing_iso, parse_instant
 from streams.ledger.checkpoints import DEFAULT_EVERY, checkpoint
 from streams.ledger.signing import (
     AuditKeyError,
@@ -119,8 +120,12 @@ def replay_command(
     ),
     states: bool = typer.Option(True, "--states/--no-states", help="write states.jsonl"),
     show_progress: bool = typer.Option(sys.stderr.isatty(), "--progress/--no-progress"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON document"),
 ) -> None:
-    """Replay the canonical topics as of T (no worker; writes nothing to Kafka) and report."""
+    """Replay the canonical topics as of T (no worker; writes nothing to Kafka) and report.
+
+    T without a zone is Beijing time; an age (``2h``) counts back from now. Exit 0: healthy;
+    1: the reconciliation found something; 2: bad input."""
     tune_gc()
     until_at = _instant(until, "--until")
     assert until_at is not None
@@ -141,7 +146,19 @@ def replay_command(
     write_html(report, target / "report.html")
     if states:
         _write_states(result, target / "states.jsonl")
-    _print_summary(report, target)
+    if as_json:
+        print_json(
+            {
+                "as_of": beijing_iso(until_at),
+                "replay": report["replay"],
+                "summary": report["summary"],
+                "reconciliation": report["reconciliation"],
+                "report_html": str(target / "report.html"),
+                "report_json": str(target / "report.json"),
+            }
+        )
+    else:
+        _print_summary(report, target)
     if rec is not None and not rec.healthy:
         raise typer.Exit(1)
 
@@ -194,6 +211,7 @@ def checkpoint_command(
     every: int = typer.Option(DEFAULT_EVERY, "--every", min=1, help="records per checkpoint"),
     full: bool = typer.Option(False, "--full", help="recompute from the genesis"),
     require_key: bool = typer.Option(False, "--require-key", help="fail without REGBUS_AUDIT_KEY"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON document"),
 ) -> None:
     """Publish hash-chain checkpoints for the records added since the last run."""
     try:
@@ -205,6 +223,25 @@ def checkpoint_command(
         err.print("[red]REGBUS_AUDIT_KEY is not set[/]")
         raise typer.Exit(1)
     made = asyncio.run(checkpoint(Settings.from_env(), key=key, full=full, every=every))
+    if as_json:
+        print_json(
+            {
+                "signed": key is not None,
+                "checkpoints": [
+                    {
+                        "topic": cp.topic,
+                        "partition": cp.partition,
+                        "from_offset": cp.from_offset,
+                        "to_offset": cp.to_offset,
+                        "records": cp.record_count,
+                        "chain_hash": cp.chain_hash,
+                        "key_id": cp.key_id or None,
+                    }
+                    for cp in made
+                ],
+            }
+        )
+        return
     table = Table("topic", "partition", "from", "to", "records", "chain hash", "signed")
     for cp in made:
         table.add_row(cp.topic, str(cp.partition), str(cp.from_offset), str(cp.to_offset),

@@ -429,3 +429,36 @@ async def test_health_metrics_and_openapi(world, client) -> None:  # type: ignor
         "/cases/{id}", "/platforms/{id}/scorecard", "/categories/{id}/scorecard", "/alerts",
         "/alerts/stream", "/healthz", "/metrics", "/openapi.json",
     }  # fmt: skip
+
+
+async def test_case_show_cli_gives_each_running_clock_its_time_left(world, client) -> None:  # type: ignore[no-untyped-def]
+    api = await get_json(client, f"/cases/{sc.LATE_ACK_CASE}")
+    running = [c for c in api["clocks"] if c["status"] == "RUNNING"]
+    assert running, api["clocks"]
+    at = "2025-06-03T12:00:00+08:00"
+    cmd = [sys.executable, "-m", "regbus", "case", "show", sc.LATE_ACK_CASE, "--at", at, "--json"]
+    env = {**world.env(), "REGBUS_API_URL": world.url}
+    done = await asyncio.to_thread(
+        subprocess.run, cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    body = orjson.loads(done.stdout)
+    as_of = datetime.fromisoformat(at)
+    for clock in body["clocks"]:
+        if clock["status"] != "RUNNING":
+            assert clock["time_left"] is None
+            continue
+        due = datetime.fromisoformat(clock["due_at"])
+        assert clock["time_left_seconds"] == int((due - as_of).total_seconds())
+    missing = await asyncio.to_thread(
+        subprocess.run, [*cmd[:5], "no-such-case"], env=env, capture_output=True, text=True,
+        timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert missing.returncode == 1 and "no case 'no-such-case'" in missing.stderr
+    nowhere = await asyncio.to_thread(
+        subprocess.run, [*cmd[:5], sc.LATE_ACK_CASE],
+        env={**env, "REGBUS_API_URL": "http://127.0.0.1:1"}, capture_output=True, text=True,
+        timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert nowhere.returncode == 1 and "cannot reach the worker's API" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
