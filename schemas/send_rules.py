@@ -23,7 +23,6 @@ from schemas.models import (
     SuspendReason,
 )
 
-
 FUTURE_TOLERANCE = timedelta(minutes=10)
 """How far ahead of the bureau's clock an ``occurred_at`` may be before ingress dead-letters it
 (FUTURE_TIMESTAMP); the publish CLI refuses such lines before sending. Ingress may be

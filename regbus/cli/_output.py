@@ -51,7 +51,9 @@ def _default(value: Any) -> Any:
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout (times in Beijing time with their offset)."""
-    sys.stdout.write(orjson.dumps(document, default=_default, option=_OPTIONS | orjson.OPT_INDENT_2).decode())
+    sys.stdout.write(
+        orjson.dumps(document, default=_default, option=_OPTIONS | orjson.OPT_INDENT_2).decode()
+    )
     sys.stdout.write("\n")
     sys.stdout.flush()
 
