@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -141,24 +142,45 @@ async def _demo(
         settings.bootstrap, catalogue, on_alert=view.alert, on_dead_letter=view.dead_letter
     )
     watching = asyncio.create_task(watch.run())
+    live_on = show_live and console.is_terminal
+    started = time.monotonic()
+
+    def phase(text: str) -> None:
+        view.phase = text
+        if not live_on:  # without the live view, every phase and its progress is a line
+            console.print(f"[{time.monotonic() - started:6.0f} s] {text}")
+
+    async def report_progress() -> None:
+        while not live_on:
+            await asyncio.sleep(10)
+            dead, dead_expected = watch.dead_letters.total(), sim.outcome.dead_letters.total()
+            console.print(
+                f"[{time.monotonic() - started:6.0f} s]   alerts {watch.alert_count:,} of "
+                f"{_predicted(expected_alerts):,} predicted, dead letters {dead:,} of "
+                f"{dead_expected:,}"
+            )
+
+    ticker = asyncio.create_task(report_progress())
     try:
         live = Live(view, console=console, refresh_per_second=4, transient=False)
-        with live if show_live and console.is_terminal else contextlib.nullcontext():
+        with live if live_on else contextlib.nullcontext():
             if not review:
-                await _publish(settings, cfg, sim, pace, view, expected_alerts)
-            view.phase = "waiting for the last alerts…"
+                phase("publishing the simulated days…")
+                await _publish(settings, cfg, sim, pace, view, expected_alerts, not live_on)
+            phase("waiting for the last alerts…")
             done = await watch.wait_for(
                 _predicted(expected_alerts),
                 sum(sim.outcome.dead_letters.values()),
                 SETTLE_TIMEOUT,
             )
-            view.phase = "comparing the scorecards…"
+            phase("comparing the scorecards…")
             cards = sim.outcome.scorecards()
             first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
             system_cards, card_diff = await wait_for_match(
                 api, cards["subjects"], first, last, SCORECARD_TIMEOUT
             )
     finally:
+        ticker.cancel()
         alert_file.close()
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -175,6 +197,10 @@ async def _demo(
         sim.outcome.interviews_by_platform,
         watch.interviews,
     )
+    if audit and not live_on:
+        console.print(
+            f"[{time.monotonic() - started:6.0f} s] replaying the log for the audit report…"
+        )
     report = await _audit_report(settings, out) if audit else None
     _print_summary(sim, watch, result, system_cards, card_diff, report, done)
     _write_summary(
@@ -203,6 +229,7 @@ async def _publish(
     pace: float,
     view: LiveView,
     expected: list[ExpectedAlert],
+    print_days: bool,
 ) -> None:
     last_day = -1
 
@@ -210,7 +237,7 @@ async def _publish(
         nonlocal last_day
         view.progress(stats)
         view.expected_alerts = _predicted(expected)  # predictions grow as cases are born
-        if not console.is_terminal and stats.sim_time is not None:
+        if print_days and stats.sim_time is not None:
             day = int((stats.sim_time - cfg.start_at).total_seconds() // 86400)
             if day != last_day:
                 last_day = day
