@@ -48,7 +48,9 @@ def from_ms(ms: int) -> datetime:
 
 def parse_instant(text: str, now: datetime | None = None) -> datetime:
     """``2026-03-02T09:00+08:00``, ``2026-03-02T01:00Z``, ``2026-03-02 09:00`` or ``2026-03-02``
-    (both Beijing time), or an age before ``now`` (default: the wall clock)."""
+    (both Beijing time), ``now``, or an age before ``now`` (default: the wall clock)."""
+    if text.strip().lower() == "now":
+        return now or datetime.now(UTC)
     match = _AGE.match(text)
     if match:
         amount, unit = float(match.group(1)), match.group(2)
