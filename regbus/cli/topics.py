@@ -96,6 +96,10 @@ async def _tail(
     shown_count = 0
     try:
         partitions = await partitions_of(consumer, topic)
+        if not partitions and not topic.startswith(f"{settings.topic_prefix}."):
+            # `cases.complaints` means the catalogue's topic under this prefix
+            topic = f"{settings.topic_prefix}.{topic}"
+            partitions = await partitions_of(consumer, topic)
         if not partitions:
             fail(f"no topic {topic!r} (see `regbus topics ls`)")
         tps = [TopicPartition(topic, p) for p in partitions]
@@ -155,7 +159,9 @@ async def _tail(
 
 @app.command("tail")
 def tail(
-    topic: str = typer.Argument(..., help="topic name, e.g. regbus.alerts"),
+    topic: str = typer.Argument(
+        ..., help="topic name, e.g. regbus.alerts, or cases.complaints under this prefix"
+    ),
     start: str = typer.Option(
         "-10", "--from", help="earliest, latest, N (last N per partition) or a time (Beijing)"
     ),
