@@ -98,7 +98,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     """Build the Faust app and attach ingress, the case agents, the regulator agents, the
     checkpoint timer, the wall clock and the HTTP API; return them in one typed object."""
     options = options or WorkerOptions()
-    catalogue = Catalogue(settings.topic_prefix)
+    catalogue = Catalogue.from_settings(settings)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.topic_prefix}-bureau",
@@ -106,7 +106,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         store=options.store,
         datadir=str(settings.state_dir / "faust"),
         topic_partitions=catalogue.case_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         producer_acks=-1,
         producer_linger_ms=5,

@@ -19,7 +19,7 @@ console = Console()
 
 def catalogue(settings: Settings) -> Catalogue:
     platforms = asyncio.run(load_platforms(settings))
-    return Catalogue(settings.topic_prefix).with_platforms(platforms)
+    return Catalogue.from_settings(settings).with_platforms(platforms)
 
 
 @app.command()
