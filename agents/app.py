@@ -66,6 +66,8 @@ class WorkerOptions:
     store: str = "rocksdb://"
     web_enabled: bool = True
     web_port: int = 6066
+    web_bind: str = "127.0.0.1"
+    """Loopback by default; a container publishing the API binds 0.0.0.0 inside it."""
     max_batch: int = 1000
     batch_within: float = 0.01
     ingress_future_minutes: float | None = None
@@ -120,7 +122,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         table_standby_replicas=0,
         web_enabled=options.web_enabled,
         web_port=options.web_port,
-        web_bind="127.0.0.1",
+        web_bind=options.web_bind,
         web_in_thread=False,
         consumer_auto_offset_reset="earliest",
         broker_max_poll_records=2000,
