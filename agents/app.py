@@ -66,6 +66,8 @@ class WorkerOptions:
     store: str = "rocksdb://"
     web_enabled: bool = True
     web_port: int = 6066
+    web_bind: str = "127.0.0.1"
+    """Loopback by default; a container publishing the API binds 0.0.0.0 inside it."""
     max_batch: int = 1000
     batch_within: float = 0.01
     ingress_future_minutes: float | None = None
@@ -98,7 +100,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     """Build the Faust app and attach ingress, the case agents, the regulator agents, the
     checkpoint timer, the wall clock and the HTTP API; return them in one typed object."""
     options = options or WorkerOptions()
-    catalogue = Catalogue(settings.topic_prefix)
+    catalogue = Catalogue.from_settings(settings)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.topic_prefix}-bureau",
@@ -106,7 +108,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         store=options.store,
         datadir=str(settings.state_dir / "faust"),
         topic_partitions=catalogue.case_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         producer_acks=-1,
         producer_linger_ms=5,
@@ -120,7 +122,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         table_standby_replicas=0,
         web_enabled=options.web_enabled,
         web_port=options.web_port,
-        web_bind="127.0.0.1",
+        web_bind=options.web_bind,
         web_in_thread=False,
         consumer_auto_offset_reset="earliest",
         broker_max_poll_records=2000,

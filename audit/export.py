@@ -73,7 +73,7 @@ async def export_partition(
     catalogue: Catalogue | None = None,
 ) -> int:
     """Write the partition (log start to current end) and its checkpoints; returns records."""
-    catalogue = catalogue or Catalogue(settings.topic_prefix)
+    catalogue = catalogue or Catalogue.from_settings(settings)
     stored, _bad = await read_checkpoints(settings, catalogue)
     mine = [s.checkpoint for s in stored if (s.checkpoint.topic, s.checkpoint.partition) == (
         topic, partition)]  # fmt: skip

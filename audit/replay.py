@@ -62,7 +62,7 @@ async def replay(
 
     ``collector`` (or any other ``observer``) sees every case event folded and every output
     the processors emit."""
-    catalogue = catalogue or Catalogue(settings.topic_prefix)
+    catalogue = catalogue or Catalogue.from_settings(settings)
     watcher = collector if collector is not None else observer
     folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec)
     topics = [catalogue.cases(f) for f in families]

@@ -198,7 +198,7 @@ async def verify_log(
     *,
     require_signatures: bool = False,
 ) -> VerifyReport:
-    catalogue = catalogue or Catalogue(settings.topic_prefix)
+    catalogue = catalogue or Catalogue.from_settings(settings)
     report = VerifyReport(
         public_key_id=None if public is None else key_id(public),
         require_signatures=require_signatures,

@@ -32,6 +32,7 @@ BENCHMARKS = [
     "bench.bench_replay",
     "bench.bench_latency",
     "bench.bench_e2e",
+    "bench.bench_cluster",
 ]
 
 

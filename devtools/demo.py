@@ -263,7 +263,7 @@ async def _audit_report(settings: Settings, out: Path) -> dict[str, Any] | None:
     except ImportError as exc:
         console.print(f"[yellow]audit report not available yet ({exc})[/yellow]")
         return None
-    catalogue = Catalogue(settings.topic_prefix)
+    catalogue = Catalogue.from_settings(settings)
     collector = Collector()
     as_of = AsOf.at(datetime.now(UTC))
     result = await replay(settings, as_of, collector=collector)

@@ -34,11 +34,7 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         env = dict(os.environ)
-        env.update(
-            REGBUS_BOOTSTRAP=self.settings.bootstrap,
-            REGBUS_TOPIC_PREFIX=self.settings.topic_prefix,
-            REGBUS_STATE_DIR=str(self.settings.state_dir),
-        )
+        env.update(self.settings.to_env())
         web = ["--no-web"] if self.web_port is None else ["--web-port", str(self.web_port)]
         args = self.args if self.args is not None else web
         cmd = [

@@ -26,7 +26,10 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]
         missing = [spec for name, spec in wanted.items() if name not in existing]
         if not missing:
             return []
-        new = [NewTopic(s.name, s.partitions, 1, topic_configs=s.config()) for s in missing]
+        new = [
+            NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.config())
+            for s in missing
+        ]
         resp = await admin.create_topics(new, timeout_ms=30000)
         created: list[str] = []
         for name, code, message in resp.topic_errors:

@@ -77,7 +77,7 @@ async def _read(
     """Dead letters from ``start`` up to ``stop`` (default: the end); and the end offset."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     codec = EventCodec()
     tp = TopicPartition(cat.deadletter, 0)
     consumer = AIOKafkaConsumer(
@@ -128,7 +128,7 @@ async def read_cursors(settings: Settings) -> dict[str, int]:
     from aiokafka import TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     tp = TopicPartition(cat.deadletter, 0)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **_client_options(settings))
     await admin.start()
@@ -151,7 +151,7 @@ async def _save_cursors(settings: Settings, cursors: Mapping[str, int]) -> None:
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.structs import OffsetAndMetadata
 
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     tp = TopicPartition(cat.deadletter, 0)
     low = min(cursors.get(r.value, 0) for r in DeadLetterReason)
     metadata = orjson.dumps({"cursors": dict(sorted(cursors.items()))}).decode()
@@ -176,7 +176,7 @@ async def redrive(
     """Re-publish every dead letter of ``reasons`` (default: all) not redriven before."""
     from aiokafka import AIOKafkaProducer
 
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     chosen = list(reasons or DeadLetterReason)
     cursors = await read_cursors(settings)
     # The whole topic is read (as ``ls`` does) so the report can count what was skipped;

@@ -498,7 +498,7 @@ async def grant_access(
     credentials file reuses their protocol and CA file.
     """
     admin_creds = credentials if credentials is not None else credentials_from_env()
-    cat = catalogue or Catalogue(settings.topic_prefix)
+    cat = catalogue or Catalogue.from_settings(settings)
     user = username(kind, name)
     who = principal(kind, name)
     plan = acl_plan(cat, kind, name)

@@ -19,7 +19,7 @@ from streams.topics import Catalogue, RegistryError, validate_platform_id
 
 async def read_registry(settings: Settings) -> dict[str, dict[str, object]]:
     """Read the registry topic to its end; latest entry per platform wins."""
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     await ensure_topics(settings.bootstrap, [cat.by_name(cat.platforms_registry)])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap,
@@ -56,7 +56,7 @@ async def load_platforms(settings: Settings) -> list[str]:
 async def add_platform(settings: Settings, platform_id: str, name: str = "") -> Catalogue:
     """Register a platform and create its topics; idempotent."""
     validate_platform_id(platform_id)
-    cat = Catalogue(settings.topic_prefix).with_platforms([platform_id])
+    cat = Catalogue.from_settings(settings).with_platforms([platform_id])
     await ensure_topics(settings.bootstrap, cat.specs())
     await _write(settings, platform_id, {
         "platform_id": platform_id,
@@ -78,7 +78,7 @@ async def revoke_platform(settings: Settings, platform_id: str) -> None:
 
 
 async def _write(settings: Settings, platform_id: str, entry: dict[str, object]) -> None:
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
         acks="all",

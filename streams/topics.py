@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from schemas.families import (
@@ -19,8 +19,9 @@ from schemas.families import (
     TICK_EVENT,
     CaseFamily,
 )
+from streams.settings import DEFAULT_CASE_PARTITIONS, Settings
 
-CASE_PARTITIONS = 4
+CASE_PARTITIONS = DEFAULT_CASE_PARTITIONS
 UNLIMITED = -1
 
 
@@ -50,13 +51,15 @@ class TopicSpec:
     retention_ms: int = UNLIMITED
     cleanup_policy: str = "delete"
     extra_config: tuple[tuple[str, str], ...] = ()
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
 
     def config(self) -> dict[str, str]:
         cfg = {
             "cleanup.policy": self.cleanup_policy,
             "retention.ms": str(self.retention_ms),
             "retention.bytes": "-1",
-            "min.insync.replicas": "1",
+            "min.insync.replicas": str(self.min_insync_replicas),
         }
         cfg.update(dict(self.extra_config))
         return cfg
@@ -70,10 +73,28 @@ class Catalogue:
     platforms: tuple[str, ...] = ()
     case_partitions: int = CASE_PARTITIONS
     _extra: tuple[TopicSpec, ...] = field(default=())
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings, platforms: Iterable[str] = ()) -> Catalogue:
+        """The catalogue of ``settings``' prefix, with its case partitions, replication
+        factor and ``min.insync.replicas``."""
+        return cls(
+            settings.topic_prefix,
+            tuple(sorted(set(platforms))),
+            settings.case_partitions,
+            replication_factor=settings.replication_factor,
+            min_insync_replicas=settings.min_insync_replicas,
+        )
 
     def with_platforms(self, platforms: Iterable[str]) -> Catalogue:
         merged = tuple(sorted(set(self.platforms) | set(platforms)))
-        return Catalogue(self.prefix, merged, self.case_partitions, self._extra)
+        return replace(self, platforms=merged)
+
+    def _replicated(self, specs: list[TopicSpec]) -> list[TopicSpec]:
+        rf, isr = self.replication_factor, self.min_insync_replicas
+        return [replace(s, replication_factor=rf, min_insync_replicas=isr) for s in specs]
 
     # names -----------------------------------------------------------------------------
     def ingress(self, platform_id: str) -> str:
@@ -120,7 +141,7 @@ class Catalogue:
 
     # specs -----------------------------------------------------------------------------
     def platform_specs(self, platform_id: str) -> list[TopicSpec]:
-        return [
+        specs = [
             TopicSpec(
                 self.ingress(platform_id),
                 Family.INGRESS,
@@ -139,6 +160,7 @@ class Catalogue:
                 "rectification orders, review requests (only it may read).",
             ),
         ]
+        return self._replicated(specs)
 
     def specs(self) -> list[TopicSpec]:
         out: list[TopicSpec] = [
@@ -220,7 +242,7 @@ class Catalogue:
             ),
         ]
         out.extend(self._extra)
-        return out
+        return self._replicated(out)
 
     def __iter__(self) -> Iterator[TopicSpec]:
         return iter(self.specs())

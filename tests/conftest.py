@@ -84,7 +84,7 @@ def settings(bootstrap: str, prefix: str, tmp_path) -> Settings:  # type: ignore
 async def catalogue(settings: Settings) -> AsyncIterator[Catalogue]:
     from streams.admin import ensure_topics
 
-    cat = Catalogue(settings.topic_prefix)
+    cat = Catalogue.from_settings(settings)
     await ensure_topics(settings.bootstrap, cat.specs())
     yield cat
 

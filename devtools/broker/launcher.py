@@ -28,12 +28,25 @@ class BrokerError(RuntimeError):
     """A broker operation failed; the message is one line a person can act on."""
 
 
-def broker_settings(port: int, controller_port: int, log_dir: str) -> dict[str, str]:
-    """The broker's server.properties. docker-compose.yml mirrors these (a test checks)."""
+def broker_settings(
+    port: int,
+    controller_port: int,
+    log_dir: str,
+    *,
+    node_id: int = 1,
+    voters: str | None = None,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+) -> dict[str, str]:
+    """A node's server.properties. docker-compose.yml mirrors these (a test checks).
+
+    The defaults are the single broker; a cluster node (:mod:`devtools.broker.cluster`) gives
+    its id, the quorum's voters and the replication of Kafka's own internal topics."""
+    rf, isr = str(replication_factor), str(min_insync_replicas)
     return {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters or f"{node_id}@127.0.0.1:{controller_port}",
         "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -41,14 +54,16 @@ def broker_settings(port: int, controller_port: int, log_dir: str) -> dict[str, 
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": log_dir,
         "num.partitions": "1",
+        "default.replication.factor": rf,
+        "min.insync.replicas": isr,
         "auto.create.topics.enable": "false",
-        "offsets.topic.replication.factor": "1",
+        "offsets.topic.replication.factor": rf,
         "offsets.topic.num.partitions": "8",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": isr,
         "transaction.state.log.num.partitions": "4",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": isr,
         "group.initial.rebalance.delay.ms": "0",
         "num.network.threads": "2",
         "num.io.threads": "4",
@@ -145,6 +160,21 @@ class BrokerLauncher:
         current = self.status()
         if current.running:
             return current
+        proc = self.spawn()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise BrokerError(
+                    f"broker exited with code {proc.returncode}; see {self.logs_dir}/broker.out"
+                )
+            if self._answers(2.0):
+                return self.status()
+            time.sleep(0.3)
+        raise BrokerError(f"broker did not answer within {timeout:.0f}s; see {self.logs_dir}")
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        """Write the config, format storage once and start the JVM; do not wait for it (a
+        cluster node answers only once a quorum of its peers is up too)."""
         self.fetch()
         _require("java", "Java 17 (apt-get install openjdk-17-jre-headless)")
         self.home.mkdir(parents=True, exist_ok=True)
@@ -166,17 +196,9 @@ class BrokerLauncher:
             cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=env, preexec_fn=_raise_open_files_limit,
         )  # fmt: skip
+        out.close()
         self.pid_file.write_text(str(proc.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise BrokerError(
-                    f"broker exited with code {proc.returncode}; see {self.logs_dir}/broker.out"
-                )
-            if self._answers(2.0):
-                return self.status()
-            time.sleep(0.3)
-        raise BrokerError(f"broker did not answer within {timeout:.0f}s; see {self.logs_dir}")
+        return proc
 
     def down(self, purge: bool = False, timeout: float = 60.0) -> str:
         pid = self._pid()

@@ -70,7 +70,7 @@ async def prepare(settings: Settings, cfg: SimConfig) -> Catalogue:
     Run it before the worker starts when you can: the worker then subscribes to the stray
     topic at once instead of finding it on its next scan (up to ~10 s later)."""
     ids = [p.platform_id for p in cfg.roster]
-    catalogue = Catalogue(settings.topic_prefix).with_platforms(ids)
+    catalogue = Catalogue.from_settings(settings).with_platforms(ids)
     stray = TopicSpec(
         f"{settings.topic_prefix}.{STRAY_INGRESS}",
         Family.INGRESS,
@@ -178,7 +178,7 @@ class SlicePublisher:
         self.route_timeout = route_timeout
         self.first_route_timeout = first_route_timeout
         ids = [p.platform_id for p in cfg.roster]
-        self.catalogue = Catalogue(settings.topic_prefix).with_platforms(ids)
+        self.catalogue = Catalogue.from_settings(settings).with_platforms(ids)
         self.stats = PublishStats()
         self._producer: Any = None
         self._platforms: dict[str, PlatformPublisher] = {}

@@ -87,7 +87,7 @@ async def _run_replay(
         result = await replay(settings, as_of, collector=collector, on_progress=update)
     rec = None
     if do_reconcile:
-        catalogue = Catalogue(settings.topic_prefix)
+        catalogue = Catalogue.from_settings(settings)
         actual, bad = await read_alerts(settings, catalogue.alerts)
         scope = Scope(
             until_ms=as_of.until_ms, since_ms=as_of.since_ms, platform=as_of.platform,
@@ -335,7 +335,7 @@ def export(
 ) -> None:
     """Export canonical partitions (records, chain hashes, checkpoints) as JSON lines."""
     settings = Settings.from_env()
-    catalogue = Catalogue(settings.topic_prefix)
+    catalogue = Catalogue.from_settings(settings)
     jobs: list[tuple[str, int, Path]] = []
     if export_all:
         for fam in CaseFamily:

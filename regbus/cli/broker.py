@@ -1,7 +1,9 @@
 """``regbus broker up | down | status | logs | fetch | grant | revoke``.
 
 ``--secure`` addresses the second, secured broker (SASL_SSL + ACLs, ``devtools.broker.secure``)
-instead of the plain one; without it every command behaves exactly as before.
+instead of the plain one; ``--nodes 3`` the replicated three-node cluster
+(``devtools.broker.cluster``, ports 19292-19297, its own folder); without either every
+command addresses the single default broker on 19092 exactly as before.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+_NODES = typer.Option(
+    1, "--nodes", min=1, help="3: the replicated KRaft cluster (own ports and folder)"
+)
+_BASE_PORT = typer.Option(
+    None, "--base-port", help="cluster: first client port (default 19292; nodes use +0,+2,+4)"
+)
+
+
+def _cluster(nodes: int, base_port: int | None, heap: str = "512m"):  # type: ignore[no-untyped-def]
+    from devtools.broker.cluster import CLUSTER_BASE_PORT, ClusterLauncher
+
+    return ClusterLauncher(Settings.from_env(), nodes, base_port or CLUSTER_BASE_PORT, heap)
+
+
 def _launcher(secure: bool, **kw) -> BrokerLauncher:  # type: ignore[no-untyped-def]
     if not secure:
         return BrokerLauncher(Settings.from_env(), **kw)
@@ -60,8 +76,25 @@ def up(
     reauth_ms: int = typer.Option(
         10_000, help="secure: connections re-authenticate (or are closed) this often"
     ),
+    nodes: int = _NODES,
+    base_port: int | None = _BASE_PORT,
 ) -> None:
     """Start the broker, or reuse the one already answering."""
+    if nodes > 1:
+        if secure or port or controller_port:
+            console.print("[red]error:[/red] --nodes does not combine with --secure/--port")
+            raise typer.Exit(2)
+        cluster = _cluster(nodes, base_port, heap if heap != "768m" else "512m")
+        st = _run(cluster.up)
+        console.print(st.detail, soft_wrap=True)
+        console.print(
+            "client settings for the cluster:\n"
+            f"  export REGBUS_BOOTSTRAP={cluster.bootstrap} "
+            f"REGBUS_REPLICATION_FACTOR={cluster.replication_factor} "
+            f"REGBUS_MIN_INSYNC_REPLICAS={cluster.min_insync_replicas}",
+            soft_wrap=True,
+        )
+        return
     if not secure and (port or controller_port):
         console.print("[red]error:[/red] --port/--controller-port apply to --secure only")
         raise typer.Exit(2)
@@ -82,26 +115,40 @@ def up(
 
 @app.command()
 def down(
-    purge: bool = typer.Option(False, help="also remove data and logs"), secure: bool = _SECURE
+    purge: bool = typer.Option(False, help="also remove data and logs"),
+    secure: bool = _SECURE,
+    nodes: int = _NODES,
+    base_port: int | None = _BASE_PORT,
 ) -> None:
-    """Stop the broker started by regbus."""
+    """Stop the broker started by regbus (with --nodes 3: the cluster's nodes only)."""
+    if nodes > 1:
+        console.print(_cluster(nodes, base_port).down(purge=purge), soft_wrap=True)
+        return
     console.print(_launcher(secure).down(purge=purge))
 
 
 @app.command()
-def status(secure: bool = _SECURE) -> None:
-    """Say whether the broker answers; exit 1 when it does not."""
-    st = _launcher(secure).status()
+def status(secure: bool = _SECURE, nodes: int = _NODES, base_port: int | None = _BASE_PORT) -> None:
+    """Say whether the broker answers (every node, with --nodes); exit 1 when it does not."""
+    st = _cluster(nodes, base_port).status() if nodes > 1 else _launcher(secure).status()
     typer.echo(st.detail)
     raise typer.Exit(0 if st.running else 1)
 
 
 @app.command()
 def logs(
-    follow: bool = typer.Option(False, "--follow", "-f"), lines: int = 50, secure: bool = _SECURE
+    follow: bool = typer.Option(False, "--follow", "-f"),
+    lines: int = 50,
+    secure: bool = _SECURE,
+    nodes: int = _NODES,
+    base_port: int | None = _BASE_PORT,
+    node: int = typer.Option(1, "--node", help="cluster: which node's log"),
 ) -> None:
     """Show the broker's server log."""
-    path = _launcher(secure).log_path()
+    if nodes > 1:
+        path = _run(lambda: _cluster(nodes, base_port).node(node)).log_path()
+    else:
+        path = _launcher(secure).log_path()
     if not path.exists():
         console.print(f"no log yet at {path}")
         raise typer.Exit(1)

@@ -22,7 +22,7 @@ console = make_console()
 
 def catalogue(settings: Settings) -> Catalogue:
     platforms = asyncio.run(load_platforms(settings))
-    return Catalogue(settings.topic_prefix).with_platforms(platforms)
+    return Catalogue.from_settings(settings).with_platforms(platforms)
 
 
 @app.command()

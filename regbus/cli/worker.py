@@ -20,6 +20,9 @@ def worker_command(
     ),
     web_port: int = typer.Option(6066, help="HTTP API port (127.0.0.1)"),
     no_web: bool = typer.Option(False, "--no-web", help="do not start the HTTP API"),
+    web_bind: str = typer.Option(
+        "127.0.0.1", help="HTTP API address (0.0.0.0 only inside a container)"
+    ),
     loglevel: str = typer.Option("warning", help="worker log level"),
 ) -> None:
     """Run the bureau worker: ingress, case agents, SLA timers, alerts, HTTP API."""
@@ -27,7 +30,7 @@ def worker_command(
         raise typer.BadParameter("--clock must be 'wall' or 'external'")
     options = WorkerOptions(
         clock=clock, tick_interval=tick_interval, store=store, web_enabled=not no_web,
-        web_port=web_port,
+        web_port=web_port, web_bind=web_bind,
     )  # fmt: skip
     run_worker(Settings.from_env(), options, loglevel)
 

@@ -197,7 +197,7 @@ async def checkpoint(
     every: int = DEFAULT_EVERY,
 ) -> list[AuditCheckpoint]:
     """Compute and publish one round of checkpoints; returns what was published."""
-    catalogue = catalogue or Catalogue(settings.topic_prefix)
+    catalogue = catalogue or Catalogue.from_settings(settings)
     made = await make_checkpoints(settings, catalogue, key, full=full, every=every)
     await publish_checkpoints(settings, catalogue, made)
     return made
