@@ -34,14 +34,13 @@ from agents.scorecard import (
     RESOLVED,
     SETTLED,
     WIDTH,
+    ComplaintFacts,
     SignalsPolicy,
     add_into,
     alert_contribution,
     category_subject,
-    complaint_contribution,
     fold_complaint,
     local_day,
-    mark_ack_breached,
     prune,
     settlement_alert,
     settlement_check,
@@ -78,6 +77,7 @@ _TICK = "\x00tick" + _SEP
 SIGNAL_COUNTERS = (COMPLAINTS, RESOLVED, SETTLED)
 """The counters the signals read: kept again in the deferred signal buckets."""
 _INTERVIEW = _SEP + "#interview"
+_EARLY_BREACH = "ack_breached_before_filing"
 _CASE_ALERTS = frozenset(
     {"SlaWarningRaised", "SlaBreached", "EscalationRaised", "LifecycleViolationDetected"}
 )
@@ -174,12 +174,23 @@ class CaseFactsProcessor:
             run.touched.add(case_id)
             run.changed.add(case_id)
             if name in COMPLAINT_EVENT_NAMES:
-                fold_complaint(env.setdefault("f", {}), name, record)
+                before = run.facts(case_id)
+                facts = fold_complaint(before, name, record)
+                if before is None and facts is not None and env.pop(_EARLY_BREACH, False):
+                    facts.mark_ack_breached()
+                run.set_facts(case_id, facts)
             elif name == "SlaBreached" and record["rule_id"] == "COMPLAINT_ACKNOWLEDGE":
-                mark_ack_breached(env.setdefault("f", {}))
+                facts = run.facts(case_id)
+                if facts is not None:
+                    facts.mark_ack_breached()
+                else:  # the alert read before the filing (topics are consumed independently)
+                    env[_EARLY_BREACH] = True
         run.flush()
         for case_id in run.touched:
             env = run.loaded[case_id]
+            facts = run.typed.get(case_id)
+            if facts is not None:
+                env["f"] = facts.to_json()
             run.result.writes.append(
                 StateWrite(CASES_TABLE, env["p"], case_id.encode(), orjson.dumps(env))
             )
@@ -251,6 +262,16 @@ class _FactsBatch:
         self.replayed: set[str] = set()
         """Cases whose contribution to compare (changed) or re-send (replayed) at the flush."""
         self.pending: dict[str, dict[str, list[Any]]] = {}
+        self.typed: dict[str, ComplaintFacts | None] = {}
+
+    def facts(self, case_id: str) -> ComplaintFacts | None:
+        if case_id not in self.typed:
+            raw = self.loaded[case_id].get("f")
+            self.typed[case_id] = None if raw is None else ComplaintFacts.from_json(raw)
+        return self.typed[case_id]
+
+    def set_facts(self, case_id: str, facts: ComplaintFacts | None) -> None:
+        self.typed[case_id] = facts
 
     def envelope(self, case_id: str, partition: int) -> dict[str, Any]:
         env = self.loaded.get(case_id)
@@ -267,16 +288,16 @@ class _FactsBatch:
     def flush(self) -> None:
         for case_id in self.changed | self.replayed:
             env = self.loaded[case_id]
-            facts = env.get("f")
-            contribution = None if facts is None else complaint_contribution(facts)
-            if contribution is None:
+            facts = self.facts(case_id)
+            if facts is None:
                 continue
+            contribution = facts.contribution()
             if case_id in self.replayed or env.get("c") != list(contribution):
                 env["c"] = list(contribution)
                 fact = "case:" + case_id
                 item = [*contribution, self.proc.tag(env.get("cp"), self.store)]
-                self.queue(facts["pl"], fact, item)  # type: ignore[index]
-                self.queue(category_subject(facts["cat"]), fact, item)  # type: ignore[index]
+                self.queue(facts.platform_id, fact, item)
+                self.queue(category_subject(facts.category), fact, item)
         self.changed.clear()
         self.replayed.clear()
         topic = self.proc.subject_topic
