@@ -104,3 +104,21 @@ def test_page_is_well_formed_self_contained_and_carries_the_chart_data(report) -
         "platforms"])  # fmt: skip
     breach_bars = {el.get("data-rule") for el in root.iter(f"{SVG}rect") if el.get("data-rule")}
     assert breach_bars == {r["rule_id"] for r in report["charts"]["breaches_by_rule"]}
+
+
+def test_the_page_counts_agree_and_say_what_they_leave_out(report, monkeypatch) -> None:
+    """Summary, heading and rendered list agree; a truncated list says "showing N of M"."""
+    import audit.html as html
+
+    s = report["summary"]
+    assert s["case_rows"] == len(report["cases"]) == s["cases"] + s["unknown_cases"]
+    monkeypatch.setattr(html, "HTML_CASE_LIMIT", 7)
+    page = render_html(report)
+    heading = (f"Cases ({len(report['cases'])}: {s['cases']} opened, {s['unknown_cases']} never "
+               f"opened) — showing 7 of {len(report['cases'])}")  # fmt: skip
+    assert heading in page
+    assert page.count('<details id="case-') == 7
+    assert f"Showing 7 of {len(report['cases'])} cases" in page
+    # a replay without the dead-letter topic says whose dead letters it counted
+    assert "replayed case agents only" in page
+    assert s["dead_letters_by_source"]["topic_read"] is False
