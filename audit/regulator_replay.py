@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import orjson
-
 from agents.core.context import Context
 from agents.core.deadlines import to_ms
+from agents.regulator_state import SubjectState
 from agents.scorecard import SignalsPolicy, local_day, range_scorecard
 from agents.scorecard_processors import (
     CASES_TABLE,
@@ -137,7 +136,7 @@ class RegulatorReplay:
         for key, raw in self.tables[SUBJECTS_TABLE].data.items():
             name = key.decode()
             if not name.startswith("\x00"):
-                yield name, orjson.loads(raw)
+                yield name, SubjectState.decode(raw).to_json()
 
     def clock(self) -> date | None:
         now = self.scores.clock(0)
@@ -175,7 +174,7 @@ class RegulatorReplay:
             days = env["days"]
             if not days:
                 continue
-            first = date.fromisoformat(env.get("floor") or min(days))
+            first = date.fromisoformat(env["kept_from"] or min(days))
             last = date.fromisoformat(max(days))
             out.append(range_scorecard(subject, days, first, last).to_json())
         return out
