@@ -39,6 +39,8 @@ POLICY = SignalsPolicy.load()
 @pytest.fixture(scope="module")
 def ctx() -> Context:
     return default_context()
+
+
 REGULATOR_TYPES = {"RiskSignalRaised", "InterviewRecommended"}
 
 
@@ -94,8 +96,9 @@ def test_the_replay_derives_every_signal_and_interview_the_regulator_raised(run)
     expected = {a.alert_id: a.rule_id for a in result.regulator.expected()}
     assert expected == raised
     assert {"COMPLAINT_SURGE", "SETTLEMENT_BELOW_TARGET"} <= set(raised.values())
-    assert rec.out_of_scope == 0 and rec.matched == rec.expected == len({a.alert_id
-                                                                         for a in actual})
+    assert rec.out_of_scope == 0 and rec.matched == rec.expected == len(
+        {a.alert_id for a in actual}
+    )
     scope = rec.scope
     assert "InterviewRecommended" in scope["alert_types"]
     assert any("RiskSignalRaised (risk signals" in t for t in scope["alert_types"])

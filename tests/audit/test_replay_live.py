@@ -19,9 +19,9 @@ from pathlib import Path
 import jsonschema
 
 from audit.collect import Collector
+from audit.deadletters import read_dead_letters
 from audit.fold import AsOf
 from audit.html import render_html
-from audit.deadletters import read_dead_letters
 from audit.reconcile import Scope, read_alerts, reconcile, reconcile_replay
 from audit.replay import replay
 from audit.report import build_report
