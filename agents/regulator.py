@@ -36,9 +36,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from agents.batching import TableIO, apply_result
+from agents.regulator_state import CaseEntry, SubjectState
 from agents.scorecard import SignalsPolicy
 from agents.scorecard_processors import (
     CASES_TABLE,
@@ -87,12 +86,14 @@ class Regulator:
         """Alerts this worker published, by (rule id, level): case agents and signals."""
 
     def subject(self, subject: str) -> dict[str, Any] | None:
+        """A subject's state (:class:`agents.regulator_state.SubjectState`) as JSON."""
         raw = self.tables[SUBJECTS_TABLE].get(subject.encode())
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else SubjectState.decode(raw).to_json()
 
     def case(self, case_id: str) -> dict[str, Any] | None:
+        """A case's entry (:class:`agents.regulator_state.CaseEntry`) as JSON."""
         raw = self.tables[CASES_TABLE].get(case_id.encode())
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else CaseEntry.decode(raw).to_json()
 
 
 def load_signals_policy() -> SignalsPolicy:

@@ -27,17 +27,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agents.core import rates as core_rates
 from agents.core.calendar import SHANGHAI
-from agents.core.complaint import ComplaintStatus, guard
+from agents.core.complaint import ComplaintStatus, transition
 from agents.core.errors import IllegalTransitionError
 from agents.core.ids import derive_id
 from schemas.models import (
     COMPLAINT_TYPES,
     Channel,
     Level,
-    Outcome,
     RiskSignalRaised,
-    Satisfaction,
     Severity,
 )
 
@@ -52,6 +51,7 @@ METRICS: tuple[str, ...] = (
     "settled",
     "feedback",
     "satisfied",
+    "resolved_at_visit",
     "breaches",
     "refund_steps_overdue",
     "rectifications_overdue",
@@ -66,6 +66,7 @@ METRICS: tuple[str, ...] = (
     SETTLED,
     FEEDBACK,
     SATISFIED,
+    RESOLVED_AT_VISIT,
     BREACHES,
     REFUND_OVERDUE,
     RECTIFICATION_OVERDUE,
@@ -158,18 +159,9 @@ def prune(days: Days, keep_from: date) -> None:
         del days[day]
 
 
-def _ratio(num: int, den: int) -> float | None:
-    return None if den <= 0 else num / den
-
-
 def rates(v: Vector) -> dict[str, float | None]:
-    """The bureau's rates; ``None`` when nothing is in the denominator."""
-    return {
-        "response_rate": _ratio(v[RESPONDED_IN_TIME], v[FORWARDED]),
-        "resolution_rate": _ratio(v[RESOLVED], v[FORWARDED]),
-        "satisfaction_rate": _ratio(v[SATISFIED], v[FEEDBACK]),
-        "settlement_rate": _ratio(v[SETTLED], v[RESOLVED]),
-    }
+    """The bureau's rates of a counter vector (the one definition: :mod:`agents.core.rates`)."""
+    return core_rates.rates(dict(zip(METRICS, v, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +299,7 @@ class SettlementCheck:
 
     @property
     def rate(self) -> float | None:
-        return _ratio(self.settled, self.resolved)
+        return core_rates.ratio(self.settled, self.resolved)
 
     @property
     def low(self) -> bool:
@@ -424,104 +416,126 @@ def settlement_alert(
 
 
 # ---- per-complaint facts (cohort attribution) --------------------------------------------
-_PROTOTYPES = {cls.__name__: cls.model_construct() for cls in COMPLAINT_TYPES}
-"""One bare instance per complaint event type: the core's ``guard`` looks only at the type."""
-_NEXT_STATUS: dict[str, ComplaintStatus | None] = {
-    "ComplaintForwarded": ComplaintStatus.FORWARDED,
-    "ComplaintAcknowledged": ComplaintStatus.ACKNOWLEDGED,
-    "ComplaintSuspended": ComplaintStatus.SUSPENDED,
-    "ComplaintResumed": ComplaintStatus.ACKNOWLEDGED,
-    "ComplaintEscalated": None,
-    "ComplaintResolved": ComplaintStatus.RESOLVED,
-    "ComplaintFeedbackRecorded": ComplaintStatus.CLOSED,
-    "ComplaintReopened": ComplaintStatus.ACKNOWLEDGED,
-}
-COMPLAINT_EVENT_NAMES = frozenset(_PROTOTYPES)
-_SATISFIED = frozenset({Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value})
+_EVENT_TYPES = {cls.__name__: cls for cls in COMPLAINT_TYPES}
+COMPLAINT_EVENT_NAMES = frozenset(_EVENT_TYPES)
 
 
 @dataclass(slots=True)
-class _GuardView:
-    """What ``agents.core.complaint.guard`` reads of a complaint state."""
+class ComplaintFacts:
+    """What the scorecard needs of one complaint, folded from its events (and the breach of
+    its acknowledgement deadline). Stored in the regulator-cases table through
+    :meth:`to_json` / :meth:`from_json`."""
 
-    status: ComplaintStatus
+    platform_id: str
+    category: str
     channel: Channel
+    intake_day: str
+    """The Asia/Shanghai date of intake (ISO): the bucket the complaint counts in."""
+    status: ComplaintStatus
+    forwarded: bool
+    acknowledged: bool = False
+    ack_breached: bool = False
+    outcome: str | None = None
+    satisfaction: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform_id": self.platform_id,
+            "category": self.category,
+            "channel": self.channel.value,
+            "intake_day": self.intake_day,
+            "status": self.status.value,
+            "forwarded": self.forwarded,
+            "acknowledged": self.acknowledged,
+            "ack_breached": self.ack_breached,
+            "outcome": self.outcome,
+            "satisfaction": self.satisfaction,
+        }
 
-def fold_complaint(facts: dict[str, Any], name: str, record: Mapping[str, Any]) -> bool:
-    """Apply one complaint event (decoded Avro record) to the complaint's facts in place.
-
-    The lifecycle rules are the core's (``complaint.guard``): an event the case agent would
-    record as a violation instead of applying changes nothing here either. Returns whether
-    the event was applied. ``facts`` keys: pl platform, cat category, ch channel, d intake
-    date, st status, fw forwarded, ak acknowledged, out outcome, sat satisfaction; ``lt``
-    (acknowledged late) comes from the breach alert, see :func:`mark_ack_breached`.
-    """
-    if name == "ComplaintFiled":
-        if "st" in facts:
-            return False  # a second opening event: the core records ILLEGAL_TRANSITION
-        channel = record["channel"]
-        facts.update(
-            pl=record["platform_id"],
-            cat=record["category"],
-            ch=channel,
-            d=local_day(record["intake_at"]).isoformat(),
-            st=ComplaintStatus.FILED.value,
-            # A complaint filed in the platform's own app is with the platform from the start.
-            fw=1 if channel == Channel.PLATFORM_APP.value else 0,
-            ak=0,
-            out=None,
-            sat=None,
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ComplaintFacts:
+        return cls(
+            platform_id=data["platform_id"],
+            category=data["category"],
+            channel=Channel(data["channel"]),
+            intake_day=data["intake_day"],
+            status=ComplaintStatus(data["status"]),
+            forwarded=bool(data["forwarded"]),
+            acknowledged=bool(data["acknowledged"]),
+            ack_breached=bool(data["ack_breached"]),
+            outcome=data["outcome"],
+            satisfaction=data["satisfaction"],
         )
+
+    @classmethod
+    def filed(cls, record: Mapping[str, Any]) -> ComplaintFacts:
+        channel = Channel(record["channel"])
+        return cls(
+            platform_id=record["platform_id"],
+            category=record["category"],
+            channel=channel,
+            intake_day=local_day(record["intake_at"]).isoformat(),
+            status=ComplaintStatus.FILED,
+            # A complaint filed in the platform's own app is with the platform from the start.
+            forwarded=channel is Channel.PLATFORM_APP,
+        )
+
+    def apply(self, name: str, record: Mapping[str, Any]) -> bool:
+        """Apply one later complaint event (decoded Avro record) in place.
+
+        The lifecycle is the core's (``complaint.transition``): an event the case agent would
+        record as a violation instead of applying changes nothing here either. Returns
+        whether the event was applied."""
+        event_type = _EVENT_TYPES.get(name)
+        if event_type is None or name == "ComplaintFiled":
+            return False  # a second opening event: the core records ILLEGAL_TRANSITION
+        try:
+            self.status = transition(self.status, self.channel, event_type)
+        except IllegalTransitionError:
+            return False
+        if name == "ComplaintForwarded":
+            self.forwarded = True
+        elif name == "ComplaintAcknowledged":
+            self.acknowledged = True
+        elif name == "ComplaintResolved":
+            self.outcome = record["outcome"]
+        elif name == "ComplaintFeedbackRecorded":
+            self.satisfaction = record["satisfaction"]
+        elif name == "ComplaintReopened":
+            self.outcome = None
+            self.satisfaction = None
         return True
-    prototype = _PROTOTYPES.get(name)
-    if prototype is None or "st" not in facts:
-        return False  # not a complaint event, or an unknown case
-    view = _GuardView(ComplaintStatus(facts["st"]), Channel(facts["ch"]))
-    try:
-        guard(view, prototype)  # type: ignore[arg-type]
-    except IllegalTransitionError:
-        return False
-    status = _NEXT_STATUS[name]
-    if status is not None:
-        facts["st"] = status.value
-    if name == "ComplaintForwarded":
-        facts["fw"] = 1
-    elif name == "ComplaintAcknowledged":
-        facts["ak"] = 1
-    elif name == "ComplaintResolved":
-        facts["out"] = record["outcome"]
-    elif name == "ComplaintFeedbackRecorded":
-        facts["sat"] = record["satisfaction"]
-    elif name == "ComplaintReopened":
-        facts["out"] = None
-        facts["sat"] = None
-    return True
+
+    def mark_ack_breached(self) -> bool:
+        """The acknowledgement deadline passed unmet (an SlaBreached COMPLAINT_ACKNOWLEDGE)."""
+        if self.ack_breached:
+            return False
+        self.ack_breached = True
+        return True
+
+    def contribution(self) -> tuple[str, Vector]:
+        """(intake date, counters) of this complaint."""
+        v = [0] * WIDTH
+        v[COMPLAINTS] = 1
+        v[FORWARDED] = int(self.forwarded)
+        v[RESPONDED_IN_TIME] = int(self.acknowledged and not self.ack_breached)
+        v[RESOLVED] = int(self.outcome is not None)
+        v[SETTLED] = int(core_rates.is_settled(self.outcome))
+        v[FEEDBACK] = int(self.satisfaction is not None)
+        v[SATISFIED] = int(core_rates.is_satisfied(self.satisfaction))
+        v[RESOLVED_AT_VISIT] = int(core_rates.resolved_at_visit(self.outcome, self.satisfaction))
+        return self.intake_day, v
 
 
-def mark_ack_breached(facts: dict[str, Any]) -> bool:
-    """The acknowledgement deadline passed unmet (an SlaBreached COMPLAINT_ACKNOWLEDGE)."""
-    if facts.get("lt"):
-        return False
-    facts["lt"] = 1
-    return True
-
-
-def complaint_contribution(facts: Mapping[str, Any]) -> tuple[str, Vector] | None:
-    """(intake date, counters) of one complaint; None until its filing has been seen."""
-    if "st" not in facts:
-        return None
-    v = [0] * WIDTH
-    v[COMPLAINTS] = 1
-    v[FORWARDED] = facts["fw"]
-    v[RESPONDED_IN_TIME] = 1 if facts["ak"] and not facts.get("lt") else 0
-    outcome = facts["out"]
-    v[RESOLVED] = 0 if outcome is None else 1
-    v[SETTLED] = 1 if outcome == Outcome.SETTLED.value else 0
-    satisfaction = facts["sat"]
-    v[FEEDBACK] = 0 if satisfaction is None else 1
-    v[SATISFIED] = 1 if satisfaction in _SATISFIED else 0
-    return facts["d"], v
+def fold_complaint(
+    facts: ComplaintFacts | None, name: str, record: Mapping[str, Any]
+) -> ComplaintFacts | None:
+    """The complaint's facts after one of its events (``None`` until it is filed)."""
+    if name == "ComplaintFiled":
+        return ComplaintFacts.filed(record) if facts is None else facts
+    if facts is not None:
+        facts.apply(name, record)
+    return facts
 
 
 def alert_contribution(
@@ -555,6 +569,7 @@ def weeks_of(days: Iterable[str]) -> set[str]:
 __all__ = [
     "METRICS",
     "WIDTH",
+    "ComplaintFacts",
     "Days",
     "Scorecard",
     "SettlementCheck",
@@ -567,11 +582,9 @@ __all__ = [
     "add_into",
     "alert_contribution",
     "category_subject",
-    "complaint_contribution",
     "day_start",
     "fold_complaint",
     "local_day",
-    "mark_ack_breached",
     "prune",
     "range_scorecard",
     "rates",

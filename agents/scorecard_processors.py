@@ -28,6 +28,18 @@ import orjson
 
 from agents.core import PlatformRecord, record_breach
 from agents.core.context import Context
+from agents.regulator_state import (
+    CaseEntry,
+    Contribution,
+    Contributions,
+    SubjectClock,
+    SubjectState,
+    Watermark,
+    decode_subject_record,
+    deferred_slot,
+    encode_subject_record,
+    parse_slot,
+)
 from agents.scorecard import (
     COMPLAINT_EVENT_NAMES,
     COMPLAINTS,
@@ -38,10 +50,8 @@ from agents.scorecard import (
     add_into,
     alert_contribution,
     category_subject,
-    complaint_contribution,
     fold_complaint,
     local_day,
-    mark_ack_breached,
     prune,
     settlement_alert,
     settlement_check,
@@ -161,27 +171,35 @@ class CaseFactsProcessor:
                 self.counters["events"] += 1
             else:
                 continue
-            env = run.envelope(case_id, rec.partition)
+            entry = run.entry(case_id, rec.partition)
             if rec.topic == self._complaints:
-                env["cp"] = rec.partition
+                entry.complaint_partition = rec.partition
             ident = record.get("alert_id") or record["event_id"]
-            if ident in env["ids"]:
+            if ident in entry.recent_ids:
                 run.replayed.add(case_id)  # a redelivery: its contribution is sent again
                 continue
-            env["ids"] = [*env["ids"][-(RECENT_IDS - 1) :], ident]
+            entry.recent_ids = [*entry.recent_ids[-(RECENT_IDS - 1) :], ident]
             at = record.get("observed_at") or record["occurred_at"]
-            env["tl"] = [*env["tl"][-(TIMELINE_MAX - 1) :], [_ms(at), name, ident, _note(record)]]
+            line = (_ms(at), name, ident, _note(record))
+            entry.timeline = [*entry.timeline[-(TIMELINE_MAX - 1) :], line]
             run.touched.add(case_id)
             run.changed.add(case_id)
             if name in COMPLAINT_EVENT_NAMES:
-                fold_complaint(env.setdefault("f", {}), name, record)
+                before = entry.facts
+                entry.facts = fold_complaint(before, name, record)
+                if before is None and entry.facts is not None and entry.ack_breached_before_filing:
+                    entry.facts.mark_ack_breached()
+                    entry.ack_breached_before_filing = False
             elif name == "SlaBreached" and record["rule_id"] == "COMPLAINT_ACKNOWLEDGE":
-                mark_ack_breached(env.setdefault("f", {}))
+                if entry.facts is not None:
+                    entry.facts.mark_ack_breached()
+                else:  # the alert read before the filing (topics are consumed independently)
+                    entry.ack_breached_before_filing = True
         run.flush()
         for case_id in run.touched:
-            env = run.loaded[case_id]
+            entry = run.loaded[case_id]
             run.result.writes.append(
-                StateWrite(CASES_TABLE, env["p"], case_id.encode(), orjson.dumps(env))
+                StateWrite(CASES_TABLE, entry.partition, case_id.encode(), entry.encode())
             )
         return run.result
 
@@ -191,11 +209,15 @@ class CaseFactsProcessor:
         case_type = self._rule_types.get(record["rule_id"])
         contribution = alert_contribution(name, record, case_type)
         if contribution is not None:
-            item: list[Any] = [*contribution]
-            if name == "SlaBreached":
-                # The interview fold needs the alert itself (record_breach).
-                item.append(from_avro(name, dict(record)).model_dump(mode="json"))
-            run.queue(record["platform_id"], "alert:" + record["alert_id"], item)
+            day, counters = contribution
+            # The interview fold needs the breach itself (record_breach).
+            breach = (
+                from_avro(name, dict(record)).model_dump(mode="json")
+                if name == "SlaBreached"
+                else None
+            )
+            fact = Contribution("alert:" + record["alert_id"], day, counters, breach=breach)
+            run.queue(record["platform_id"], fact)
         if name in _CASE_ALERTS or record["rule_id"] == "POLICY_VERSION_UNKNOWN":
             return str(record["subject"])
         return None
@@ -231,7 +253,7 @@ class CaseFactsProcessor:
         self._forwarded[partition] = tick_at  # tagged with the tick before this one
         key, at = f"{_TICK}{partition}".encode(), _ms(tick_at)
         run.result.writes.append(StateWrite(CASES_TABLE, partition, key, str(at).encode()))
-        value = orjson.dumps({"t": "w", "src": partition, "at": at})
+        value = encode_subject_record(Watermark(partition, at))
         for target in range(self.subject_partitions):
             run.result.out.append(OutRecord(self.subject_topic, None, value, partition=target))
 
@@ -244,44 +266,44 @@ class _FactsBatch:
         self.proc = proc
         self.store = store
         self.result = BatchResult()
-        self.loaded: dict[str, dict[str, Any]] = {}
+        self.loaded: dict[str, CaseEntry] = {}
         self.touched: set[str] = set()
         """Cases to write back."""
         self.changed: set[str] = set()
         self.replayed: set[str] = set()
         """Cases whose contribution to compare (changed) or re-send (replayed) at the flush."""
-        self.pending: dict[str, dict[str, list[Any]]] = {}
+        self.pending: dict[str, dict[str, Contribution]] = {}
 
-    def envelope(self, case_id: str, partition: int) -> dict[str, Any]:
-        env = self.loaded.get(case_id)
-        if env is None:
+    def entry(self, case_id: str, partition: int) -> CaseEntry:
+        entry = self.loaded.get(case_id)
+        if entry is None:
             raw = self.store.get(case_id.encode())
-            env = orjson.loads(raw) if raw is not None else {"tl": [], "ids": []}
-            self.loaded[case_id] = env
-        env["p"] = partition
-        return env
+            entry = CaseEntry.decode(raw) if raw is not None else CaseEntry(partition)
+            self.loaded[case_id] = entry
+        entry.partition = partition
+        return entry
 
-    def queue(self, subject: str, fact: str, item: list[Any]) -> None:
-        self.pending.setdefault(subject, {})[fact] = item
+    def queue(self, subject: str, contribution: Contribution) -> None:
+        self.pending.setdefault(subject, {})[contribution.fact] = contribution
 
     def flush(self) -> None:
         for case_id in self.changed | self.replayed:
-            env = self.loaded[case_id]
-            facts = env.get("f")
-            contribution = None if facts is None else complaint_contribution(facts)
-            if contribution is None:
+            entry = self.loaded[case_id]
+            facts = entry.facts
+            if facts is None:
                 continue
-            if case_id in self.replayed or env.get("c") != list(contribution):
-                env["c"] = list(contribution)
-                fact = "case:" + case_id
-                item = [*contribution, self.proc.tag(env.get("cp"), self.store)]
-                self.queue(facts["pl"], fact, item)  # type: ignore[index]
-                self.queue(category_subject(facts["cat"]), fact, item)  # type: ignore[index]
+            contribution = facts.contribution()
+            if case_id in self.replayed or entry.contribution != contribution:
+                entry.contribution = contribution
+                tag = self.proc.tag(entry.complaint_partition, self.store)
+                fact = Contribution("case:" + case_id, *contribution, tag_ms=tag)
+                self.queue(facts.platform_id, fact)
+                self.queue(category_subject(facts.category), fact)
         self.changed.clear()
         self.replayed.clear()
         topic = self.proc.subject_topic
         for subject, items in self.pending.items():
-            body = orjson.dumps({"t": "c", "i": [[fact, *item] for fact, item in items.items()]})
+            body = encode_subject_record(Contributions(tuple(items.values())))
             self.result.out.append(OutRecord(topic, subject.encode(), body))
             self.proc.counters["contributions"] += len(items)
         self.pending.clear()
@@ -306,45 +328,45 @@ class ScorecardProcessor:
         self.codec = codec or EventCodec()
         self.counters: Counter[str] = Counter()
         self.alerts_raised: Counter[tuple[str, str]] = Counter()
-        self._meta: dict[int, dict[str, Any]] = {}
+        self._clocks: dict[int, SubjectClock] = {}
 
     # partition lifecycle ---------------------------------------------------------------
     def forget(self, partitions: Iterable[int]) -> None:
         for p in partitions:
-            self._meta.pop(p, None)
+            self._clocks.pop(p, None)
 
-    def _partition_meta(self, partition: int, store: StateReader) -> dict[str, Any]:
-        meta = self._meta.get(partition)
-        if meta is None:
+    def _partition_clock(self, partition: int, store: StateReader) -> SubjectClock:
+        clock = self._clocks.get(partition)
+        if clock is None:
             raw = store.get(f"{_META}{partition}".encode())
-            meta = orjson.loads(raw) if raw else {"p": partition, "wm": {}, "closed": None}
-            self._meta[partition] = meta
-        return meta
+            clock = SubjectClock.decode(raw) if raw else SubjectClock(partition)
+            self._clocks[partition] = clock
+        return clock
 
     def clock(self, partition: int) -> datetime | None:
         """The subject partition's time: the minimum watermark over the complaint partitions
         (None until every one of them has reported)."""
-        meta = self._meta.get(partition)
-        if meta is None or len(meta["wm"]) < self.sources:
+        clock = self._clocks.get(partition)
+        if clock is None or len(clock.watermarks) < self.sources:
             return None
-        return _from_ms(min(meta["wm"].values()))
+        return _from_ms(min(clock.watermarks.values()))
 
     # the batch -------------------------------------------------------------------------
     def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
         subjects, contribs = tables[SUBJECTS_TABLE], tables[CONTRIB_TABLE]
         result = BatchResult()
-        loaded: dict[str, dict[str, Any]] = {}
+        loaded: dict[str, SubjectState] = {}
         changed: set[str] = set()
         contrib_writes: dict[str, tuple[int, bytes | None]] = {}
-        metas: set[int] = set()
+        clocks: set[int] = set()
 
-        def subject_state(subject: str, partition: int) -> dict[str, Any]:
-            env = loaded.get(subject)
-            if env is None:
+        def subject_state(subject: str, partition: int) -> SubjectState:
+            state = loaded.get(subject)
+            if state is None:
                 raw = subjects.get(subject.encode())
-                env = orjson.loads(raw) if raw is not None else _new_subject(partition)
-                loaded[subject] = env
-            return env
+                state = SubjectState.decode(raw) if raw is not None else SubjectState(partition)
+                loaded[subject] = state
+            return state
 
         def contrib(key: str) -> Any:
             pending = contrib_writes.get(key)
@@ -353,32 +375,33 @@ class ScorecardProcessor:
 
         for rec in batch:
             try:
-                msg = orjson.loads(rec.value or b"")
-                if msg["t"] == "c":  # [[fact, day, counters(, alert)], ...] of one subject
+                msg = decode_subject_record(rec.value or b"")
+                if isinstance(msg, Contributions):  # of one subject, the record's key
                     subject = (rec.key or b"").decode()
-                    env = subject_state(subject, rec.partition)
-                    env["p"] = rec.partition
-                    for fact, day, vec, *extra in msg["i"]:
-                        key = f"{subject}{_SEP}{fact}"
-                        new = [day, vec]
+                    state = subject_state(subject, rec.partition)
+                    state.partition = rec.partition
+                    for c in msg.items:
+                        key = f"{subject}{_SEP}{c.fact}"
+                        new = c.stored()
                         old = contrib(key)
                         self.counters["contributions"] += 1
                         if old == new:
                             continue
-                        _apply(env, old, new)
+                        _apply(state, old, new)
                         changed.add(subject)
                         contrib_writes[key] = (rec.partition, orjson.dumps(new))
-                        if fact.startswith("case:"):
-                            _defer(env, old, new, extra[0] if extra else 0)
-                        elif old is None and extra:
-                            self._interview(subject, rec.partition, extra[0], contrib,
+                        if c.is_case:
+                            _defer(state, old, new, c.tag_ms or 0)
+                        elif old is None and c.breach is not None:
+                            self._interview(subject, rec.partition, c.breach, contrib,
                                             contrib_writes, result)  # fmt: skip
-                elif msg["t"] == "w":
-                    meta = self._partition_meta(rec.partition, subjects)
+                else:
+                    clock = self._partition_clock(rec.partition, subjects)
                     before = self.clock(rec.partition)
-                    src = str(msg["src"])
-                    meta["wm"][src] = max(meta["wm"].get(src, 0), msg["at"])
-                    metas.add(rec.partition)
+                    clock.watermarks[msg.source] = max(
+                        clock.watermarks.get(msg.source, 0), msg.at_ms
+                    )
+                    clocks.add(rec.partition)
                     now = self.clock(rec.partition)
                     if now is not None and (before is None or now > before):
                         self._evaluate(rec.partition, now, subjects, loaded, changed, result)
@@ -387,18 +410,16 @@ class ScorecardProcessor:
                 self.counters["skipped"] += 1
 
         for subject in changed:
-            env = loaded[subject]
+            state = loaded[subject]
             result.writes.append(
-                StateWrite(SUBJECTS_TABLE, env["p"], subject.encode(), orjson.dumps(env))
+                StateWrite(SUBJECTS_TABLE, state.partition, subject.encode(), state.encode())
             )
         for key, (partition, value) in contrib_writes.items():
             result.writes.append(StateWrite(CONTRIB_TABLE, partition, key.encode(), value))
-        for partition in metas:
-            meta = self._meta[partition]
-            meta_key = f"{_META}{partition}".encode()
-            result.writes.append(
-                StateWrite(SUBJECTS_TABLE, partition, meta_key, orjson.dumps(meta))
-            )
+        for partition in clocks:
+            clock_key = f"{_META}{partition}".encode()
+            value = self._clocks[partition].encode()
+            result.writes.append(StateWrite(SUBJECTS_TABLE, partition, clock_key, value))
         return result
 
     # signals ---------------------------------------------------------------------------
@@ -407,17 +428,17 @@ class ScorecardProcessor:
         partition: int,
         now: datetime,
         subjects: StateReader,
-        loaded: dict[str, dict[str, Any]],
+        loaded: dict[str, SubjectState],
         changed: set[str],
         result: BatchResult,
     ) -> None:
         """Time moved to ``now``: judge dirty weeks (surge) and, once per closed day, the
         30-day settlement rate, for every subject of this partition."""
-        meta = self._meta[partition]
+        clock = self._clocks[partition]
         today = local_day(now)
         closed = (today - timedelta(days=1)).isoformat()
-        new_day = meta["closed"] is None or closed > meta["closed"]
-        meta["closed"] = closed if new_day else meta["closed"]
+        new_day = clock.closed_day is None or closed > clock.closed_day
+        clock.closed_day = closed if new_day else clock.closed_day
         names = set(loaded)
         for key, _raw in subjects.items():
             name = key.decode()
@@ -425,20 +446,20 @@ class ScorecardProcessor:
                 names.add(name)
         policy = self.policy
         for subject in sorted(names):
-            env = loaded.get(subject)
-            if env is None:
+            state = loaded.get(subject)
+            if state is None:
                 raw = subjects.get(subject.encode())
                 if raw is None:
                     continue
-                env = orjson.loads(raw)
-            if env["p"] != partition:
+                state = SubjectState.decode(raw)
+            if state.partition != partition:
                 continue
             kind = subject_kind(subject)
-            dirty = _release(env, _ms(now))
-            signal_days = env.setdefault("sd", {})
-            first = date.fromisoformat(env["sf"]) if env.get("sf") else None
+            dirty = _release(state, _ms(now))
+            signal_days = state.signal_days
+            first = date.fromisoformat(state.signal_first_day) if state.signal_first_day else None
             pending = []
-            for week in sorted(env.get("dw", [])):
+            for week in sorted(state.dirty_weeks):
                 monday = date.fromisoformat(week)
                 if monday > today:
                     pending.append(week)
@@ -446,34 +467,34 @@ class ScorecardProcessor:
                 check = surge_check(signal_days, first, monday, policy.surge)
                 if check.triggered and kind in policy.surge.subjects:
                     alert = surge_alert(subject, check, policy, self._version(monday), now)
-                    dirty |= self._raise(env, alert, result)
-            if pending != env.get("dw"):
-                env["dw"], dirty = pending, True
+                    dirty |= self._raise(state, alert, result)
+            if pending != state.dirty_weeks:
+                state.dirty_weeks, dirty = pending, True
             if new_day and kind in policy.settlement.subjects:
                 check_s = settlement_check(
                     signal_days, today - timedelta(days=1), policy.settlement
                 )
-                if check_s.low and env.get("low") is None:
+                if check_s.low and state.low_since is None:
                     alert = settlement_alert(subject, check_s, policy, self._version(check_s.end),
                                              now)  # fmt: skip
-                    self._raise(env, alert, result)
-                    env["low"], dirty = closed, True
-                elif not check_s.low and env.get("low") is not None:
-                    env["low"], dirty = None, True
+                    self._raise(state, alert, result)
+                    state.low_since, dirty = closed, True
+                elif not check_s.low and state.low_since is not None:
+                    state.low_since, dirty = None, True
             if new_day:
                 keep_from = today - timedelta(days=policy.keep_days)
-                if env.get("floor") != keep_from.isoformat():
-                    prune(env["days"], keep_from)
+                if state.kept_from != keep_from.isoformat():
+                    prune(state.days, keep_from)
                     prune(signal_days, keep_from)
-                    env["floor"], dirty = keep_from.isoformat(), True
+                    state.kept_from, dirty = keep_from.isoformat(), True
             if dirty:
-                loaded[subject] = env
+                loaded[subject] = state
                 changed.add(subject)
 
-    def _raise(self, env: dict[str, Any], alert: AlertEvent, result: BatchResult) -> bool:
-        if alert.alert_id in env["raised"]:
+    def _raise(self, state: SubjectState, alert: AlertEvent, result: BatchResult) -> bool:
+        if alert.alert_id in state.raised:
             return False
-        env["raised"] = [*env["raised"][-(RAISED_KEPT - 1) :], alert.alert_id]
+        state.raised = [*state.raised[-(RAISED_KEPT - 1) :], alert.alert_id]
         self._emit(alert, result)
         self.counters["signals"] += 1
         return True
@@ -506,40 +527,28 @@ class ScorecardProcessor:
         return self.ctx.policy.version_at(day).id
 
 
-def _new_subject(partition: int) -> dict[str, Any]:
-    """days: the scorecard's buckets (latest facts); sd/sf/dw/q: the signal buckets, their
-    first day, the weeks changed since the last judgement, and the deferred changes."""
-    return {
-        "p": partition, "days": {}, "floor": None, "low": None, "raised": [],
-        "sd": {}, "sf": None, "dw": [], "q": {},
-    }  # fmt: skip
-
-
-def _apply(env: dict[str, Any], old: list[Any] | None, new: list[Any]) -> None:
+def _apply(state: SubjectState, old: list[Any] | None, new: list[Any]) -> None:
     """Replace a fact's old contribution by its new one in the scorecard's day buckets."""
-    days = env["days"]
-    floor = env.get("floor")
+    floor = state.kept_from
     for contribution, sign in ((old, -1), (new, 1)):
         if contribution is None or contribution[0] is None:
             continue
         day, vec = contribution
         if floor is not None and day < floor:
             continue  # older than the buckets kept (pruned): not counted any more
-        add_into(days, day, vec, sign)
+        add_into(state.days, day, vec, sign)
 
 
-def _defer(env: dict[str, Any], old: list[Any] | None, new: list[Any], tag: int) -> None:
+def _defer(state: SubjectState, old: list[Any] | None, new: list[Any], tag: int) -> None:
     """Queue the change of a complaint's signal counters, to apply once the clock passes
     ``tag``. Changes with the same tag and day are summed, so the queue holds at most one
     entry per (tick, day) however long the clock stands still."""
-    queue = env.get("q")
-    if not isinstance(queue, dict):
-        queue = env["q"] = {}
+    queue = state.deferred
     for contribution, sign in ((old, -1), (new, 1)):
         if contribution is None or contribution[0] is None:
             continue
         day, vec = contribution
-        slot = f"{tag}{_SEP}{day}"
+        slot = deferred_slot(tag, day)
         acc = queue.get(slot) or [0] * WIDTH
         for i in SIGNAL_COUNTERS:
             acc[i] += sign * vec[i]
@@ -549,28 +558,27 @@ def _defer(env: dict[str, Any], old: list[Any] | None, new: list[Any], tag: int)
             queue.pop(slot, None)
 
 
-def _release(env: dict[str, Any], now_ms: int) -> bool:
+def _release(state: SubjectState, now_ms: int) -> bool:
     """Apply the deferred changes tagged before ``now_ms`` to the signal buckets (in tag
     order), marking their weeks for the surge test. Returns whether anything changed."""
-    queue = env.get("q")
+    queue = state.deferred
     if not queue:
         return False
     ready = []
     for slot in list(queue):
-        tag, day = slot.split(_SEP)
-        if int(tag) < now_ms:
-            ready.append((int(tag), day, queue.pop(slot)))
+        tag, day = parse_slot(slot)
+        if tag < now_ms:
+            ready.append((tag, day, queue.pop(slot)))
     if not ready:
         return False
-    days = env.setdefault("sd", {})
-    floor = env.get("floor")
+    floor = state.kept_from
     touched = []
     for _tag, day, vec in sorted(ready):
         if floor is not None and day < floor:
             continue
-        add_into(days, day, vec, 1)
+        add_into(state.signal_days, day, vec, 1)
         touched.append(day)
-        if env.get("sf") is None or day < env["sf"]:
-            env["sf"] = day
-    env["dw"] = sorted(set(env.get("dw", [])) | weeks_of(touched))
+        if state.signal_first_day is None or day < state.signal_first_day:
+            state.signal_first_day = day
+    state.dirty_weeks = sorted(set(state.dirty_weeks) | weeks_of(touched))
     return True

@@ -293,7 +293,7 @@ def case_view(case_id: str, envelopes: dict[str, bytes], regulator: Regulator) -
     timeline = sorted(
         (
             {"at": _iso_ms(at), "type": kind, "id": ident, "note": note}
-            for at, kind, ident, note in (facts or {}).get("tl", [])
+            for at, kind, ident, note in (facts or {}).get("timeline", [])
         ),
         key=lambda e: (e["at"], e["type"]),
     )
@@ -345,8 +345,8 @@ def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
     env = regulator.subject(subject)
     if env is None:
         return None
-    clock = regulator.scorecards.clock(env["p"])
-    floor = env.get("floor")
+    clock = regulator.scorecards.clock(env["partition"])
+    floor = env["kept_from"]
     ref: date | None
     if period.window is Window.RANGE:
         assert period.start is not None and period.end is not None
@@ -369,8 +369,8 @@ def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
     body["clock"] = clock.isoformat() if clock is not None else None
     body["kept_from"] = floor
     body["targets"] = {"settlement_rate": regulator.policy.settlement.target}
-    body["settlement_low_since"] = env.get("low")
-    body["signals_raised"] = list(env.get("raised", []))
+    body["settlement_low_since"] = env["low_since"]
+    body["signals_raised"] = list(env["raised"])
     return body
 
 

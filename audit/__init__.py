@@ -5,7 +5,9 @@
   report needs while it runs.
 * report — :func:`.report.build_report` (JSON, ``docs/audit-report.schema.json``),
   :func:`.html.render_html` (one self-contained page with inline SVG charts),
-  :func:`.reconcile.reconcile` (expected alerts against the alerts topic).
+  :func:`.reconcile.reconcile_replay` (expected alerts against the alerts topic: the case
+  agents' and, replayed by :class:`.regulator_replay.RegulatorReplay`, the regulator's
+  signals and interviews), :func:`.deadletters.read_dead_letters` (ingress and agents).
 * tamper evidence — :mod:`.chain` (per-partition SHA-256 chain), :mod:`.checkpoints`
   (checkpoints to the audit topic), :mod:`.signing` (Ed25519), :mod:`.verify` and
   :mod:`.export`.
@@ -16,10 +18,12 @@ See ``docs/audit.md``.
 from __future__ import annotations
 
 from audit.collect import Collector
+from audit.deadletters import DeadLetterCount, read_dead_letters
 from audit.export import export_partition
 from audit.fold import AsOf, MemoryStore, Mode, ReplayFolder
 from audit.html import render_html, write_html
-from audit.reconcile import Reconciliation, Scope, read_alerts, reconcile
+from audit.reconcile import Reconciliation, Scope, read_alerts, reconcile, reconcile_replay
+from audit.regulator_replay import RegulatorReplay
 from audit.report import build_report, write_json
 from audit.verify import Break, VerifyReport, verify_file, verify_log
 from streams.ledger.chain import Chain, encode_record, genesis, link
@@ -31,9 +35,11 @@ __all__ = [
     "Break",
     "Chain",
     "Collector",
+    "DeadLetterCount",
     "MemoryStore",
     "Mode",
     "Reconciliation",
+    "RegulatorReplay",
     "ReplayFolder",
     "Scope",
     "SigningKey",
@@ -50,7 +56,9 @@ __all__ = [
     "make_checkpoints",
     "read_alerts",
     "read_checkpoints",
+    "read_dead_letters",
     "reconcile",
+    "reconcile_replay",
     "render_html",
     "verify_file",
     "verify_log",

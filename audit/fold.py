@@ -134,6 +134,16 @@ class Observer(Protocol):
     def on_dead_letter(self, record: DeadLetterRecord) -> None: ...
 
 
+class RecordTap(Protocol):
+    """Sees, in order, every record the case replay folds or passes (every tick ≤ T) and
+    every output of the case processors: the regulator replay
+    (:class:`audit.regulator_replay.RegulatorReplay`) implements it."""
+
+    def on_record(self, rec: InRecord) -> None: ...
+
+    def on_alert(self, event: Event) -> None: ...
+
+
 class MemoryStore:
     """The in-memory stand-in for a Faust table: case id → the live agent's envelope bytes."""
 
@@ -236,10 +246,12 @@ class ReplayFolder:
         observer: Observer | None = None,
         ctx: engine.Context | None = None,
         codec: EventCodec | None = None,
+        tap: RecordTap | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.as_of = as_of
         self.observer = observer
+        self.tap = tap
         self.codec = codec or EventCodec()
         self.kinds = KindTable(self.codec)
         ctx = ctx or shared_context()
@@ -256,10 +268,13 @@ class ReplayFolder:
 
     def _output_hook(self, fam: _Family) -> Any:
         observer = self.observer
+        tap = self.tap
 
         def hook(event: Event) -> None:
             if observer is not None:
                 observer.on_output(event, fam.tracer.current, fam.family)
+            if tap is not None:
+                tap.on_alert(event)
 
         return hook
 
@@ -329,6 +344,8 @@ class ReplayFolder:
                     started = True
                     self._started.add(key)
                 prog.last_tick_ms = tick_ms
+                if self.tap is not None:
+                    self.tap.on_record(_in(topic, partition, rec))
                 if pending:
                     next_due = self._flush(fam, key, pending)
                 if next_due is None or next_due > tick_ms:
@@ -377,7 +394,10 @@ class ReplayFolder:
             self.observer.on_case_event(
                 meta, fam.family, kind.event_name, case_id, platform_id, occurred_ms
             )
-        pending.append(_in(topic, partition, rec))
+        record = _in(topic, partition, rec)
+        pending.append(record)
+        if self.tap is not None:
+            self.tap.on_record(record)
         return len(pending) >= MAX_PENDING
 
     def finish(self) -> None:

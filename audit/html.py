@@ -37,7 +37,8 @@ def _rate(value: object) -> str:
 def _table(head: list[str], rows: list[str], limit: int = HTML_ROW_LIMIT) -> str:
     shown = rows[:limit]
     more = (
-        f'<p class="muted">{len(rows) - limit} more rows in the JSON report.</p>'
+        f'<p class="muted">Showing {len(shown)} of {len(rows)} rows; all are in the JSON '
+        "report.</p>"
         if len(rows) > limit
         else ""
     )
@@ -53,14 +54,20 @@ def _card(label: str, value: object, cls: str = "") -> str:
 def _summary(report: dict[str, Any]) -> str:
     s = report["summary"]
     r = report["replay"]
+    by_source = s["dead_letters_by_source"]
+    if by_source["topic_read"]:
+        dead_label = f"dead letters (ingress {by_source['ingress']}, agents {by_source['agents']})"
+    else:
+        dead_label = "dead letters (replayed case agents only; dead-letter topic not read)"
     cards = [
-        _card("cases", s["cases"]),
+        _card("cases opened", s["cases"]),
         _card("open cases", s["open_cases"]),
-        _card("alerts", s["alerts"]),
+        _card("case alerts", s["alerts"]),
+        _card("risk signals and interviews", s["signals"] if s["regulator_replayed"] else "—"),
         _card("SLA breaches", s["breaches"], "bad" if s["breaches"] else ""),
         _card("violations", s["violations"], "bad" if s["violations"] else ""),
         _card("unknown cases", s["unknown_cases"]),
-        _card("dead letters", s["dead_letters"]),
+        _card(dead_label, s["dead_letters"], "bad" if s["dead_letters"] else ""),
         _card("records replayed", f"{r['records']:,}"),
         _card("records/s", f"{r['records_per_second']:,.0f}"),
     ]
@@ -78,7 +85,7 @@ def _reconciliation(report: dict[str, Any]) -> str:
     verdict = (
         '<span class="ok">healthy: nothing missing, extra, late or mismatched</span>'
         if rec["healthy"]
-        else '<span class="bad">differences found</span>'
+        else '<span class="bad">not healthy: differences found</span>'
     )
     counts = "".join(
         _card(k.replace("_", " "), rec[k])
@@ -88,10 +95,25 @@ def _reconciliation(report: dict[str, Any]) -> str:
     counts += _card("extra", len(rec["extra"]), "bad" if rec["extra"] else "")
     counts += _card("late", len(rec["late"]), "bad" if rec["late"] else "")
     counts += _card("mismatched", len(rec["mismatched"]), "bad" if rec["mismatched"] else "")
+    scope = rec["scope"]
+    window = f"observed {scope['observed_from'] or 'from the start of the log'} – "
+    window += f"{scope['observed_until']}"
+    filters = "".join(f", {k} {scope[k]}" for k in ("platform", "case") if scope.get(k) is not None)
+    scope_html = (
+        '<div id="scope"><h3>Scope of this verdict</h3><p>Checked: '
+        + ", ".join(_t(t) for t in scope["alert_types"])
+        + f"; {_t(window)}{_t(filters)}; derived from "
+        + ", ".join(f"<code>{_t(t)}</code>" for t in scope["derived_from"])
+        + f" and compared with <code>{_t(scope['compared_with'])}</code>.</p>"
+        + "<p>Not checked:</p><ul>"
+        + "".join(f"<li>{_t(n)}</li>" for n in scope["not_checked"])
+        + "</ul></div>"
+    )
     parts = [
         '<section id="reconciliation"><h2>Reconciliation: expected alerts vs the alerts topic</h2>',
         f"<p>{verdict}. Late means published more than {rec['late_after_ms'] / 1000:.0f} s after "
         "the record that made it due entered the log.</p>",
+        scope_html,
         f'<div class="cards">{counts}</div>',
     ]
     head = ["type", "rule", "case", "due", "should be observed at", "trigger record"]
@@ -224,12 +246,41 @@ def _cases(report: dict[str, Any]) -> str:
             f"{c['violation_count']} violations · {len(c['alerts'])} alerts</summary>"
             f"{_case_details(c)}</details>"
         )
+    summary = report["summary"]
+    heading = (
+        f"Cases ({len(cases)}: {summary['cases']} opened, {summary['unknown_cases']} never opened)"
+    )
+    if len(cases) > len(shown):
+        heading += f" — showing {len(shown)} of {len(cases)}"
     more = (
-        f'<p class="muted">{len(cases) - len(shown)} more cases in the JSON report.</p>'
+        f'<p class="muted">Showing {len(shown)} of {len(cases)} cases (those with breaches or '
+        "violations first); all are in the JSON report.</p>"
         if len(cases) > len(shown)
         else ""
     )
-    return f'<section id="cases"><h2>Cases ({len(cases)})</h2>{"".join(items)}{more}</section>'
+    return f'<section id="cases"><h2>{_t(heading)}</h2>{more}{"".join(items)}</section>'
+
+
+def _signals(report: dict[str, Any]) -> str:
+    if not report["summary"]["regulator_replayed"]:
+        return (
+            '<section id="signals"><h2>Risk signals and interviews</h2><p class="muted">'
+            "Not derived: the replay was filtered to a case, a platform or a window.</p></section>"
+        )
+    rows = [
+        f"<tr><td>{_t(a['type'])}</td><td>{_t(a['rule_id'])}</td><td>{_t(a['subject'])}</td>"
+        f"<td>{_t(a['observed_at'])}</td><td>{_t(a['detail'])}</td></tr>"
+        for a in report["signals"]
+    ]
+    body = (
+        _table(["alert", "rule", "subject", "observed at", "detail"], rows)
+        if rows
+        else '<p class="muted">None raised.</p>'
+    )
+    return (
+        f'<section id="signals"><h2>Risk signals and interviews the log calls for '
+        f"({len(rows)})</h2>{body}</section>"
+    )
 
 
 def _replay(report: dict[str, Any]) -> str:
@@ -247,7 +298,7 @@ def _replay(report: dict[str, Any]) -> str:
     dead = report["dead_letters"]
     dl = ""
     if dead:
-        dl = "<h3>Records the case agents reject (dead letters)</h3>" + _table(
+        dl = "<h3>Records the replayed case agents reject (dead letters)</h3>" + _table(
             ["topic", "partition", "offset", "reason", "detail"],
             [
                 f"<tr><td>{_t(d['topic'])}</td>{_num(d['partition'])}{_num(d['offset'])}"
@@ -296,6 +347,7 @@ def render_html(report: dict[str, Any]) -> str:
         _reconciliation(report),
         _charts(report),
         _platforms(report),
+        _signals(report),
         _cases(report),
         _replay(report),
     ]

@@ -2,12 +2,11 @@
 
 Definitions (also in ``docs/audit.md``), all as of T:
 
-* **response rate** — COMPLAINT_ACKNOWLEDGE clocks met without a breach / such clocks decided
-  (met or breached). Clocks still running and not yet due are undecided and not counted.
-* **resolution rate** — complaints resolved or closed / complaints filed.
-* **satisfaction rate** — feedback SATISFIED or BASICALLY_SATISFIED / feedback recorded.
-* **settlement rate** (和解率) — outcome SETTLED / outcomes SETTLED or NOT_SETTLED (withdrawn
-  and out-of-scope complaints were never mediated), against the 85 % target.
+* the 三率 and 和解率 — **one definition**, :mod:`agents.core.rates` (the live scorecard's):
+  response = acknowledged with no acknowledgement breach / forwarded; resolution = return
+  visits of settled complaints / return visits; satisfaction = return visits SATISFIED or
+  BASICALLY_SATISFIED / return visits; settlement = SETTLED / resolved with any outcome,
+  against the 85 % target. Counted over every replayed complaint of the platform.
 * **overdue refund steps** — refund SLA clocks (review, payment, deliberate delay) still open
   at T and already breached; **overdue rectifications** — rectification deadlines still open at
   T and breached.
@@ -26,16 +25,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.core import ComplaintState, ComplaintStatus, RectificationState, RefundState
+from agents.core import rates as core_rates
 from agents.core.engine import CaseState
 from audit.collect import CaseTrail, ClockHistory
 from schemas.instants import from_ms
+from schemas.models import Channel
 
-SETTLEMENT_TARGET = 0.85
+SETTLEMENT_TARGET = core_rates.SETTLEMENT_TARGET
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ACK_RULE = "COMPLAINT_ACKNOWLEDGE"
 REFUND_RULES = frozenset({"REFUND_REVIEW", "REFUND_PAYMENT", "REFUND_DELIBERATE_DELAY"})
 RECTIFICATION_RULE = "RECTIFICATION_DEADLINE"
-_SATISFIED = frozenset({"SATISFIED", "BASICALLY_SATISFIED"})
 _OPEN_CLOCK = frozenset({"RUNNING", "PAUSED"})
 
 
@@ -61,6 +61,8 @@ class CaseView:
 
 
 def ratio(num: int, den: int) -> float | None:
+    """Compliance shares of the charts (rounded); the bureau's rates use
+    :func:`agents.core.rates.rates`, unrounded, as the live scorecard does."""
     return round(num / den, 4) if den else None
 
 
@@ -69,6 +71,9 @@ class PlatformTally:
     platform_id: str
     complaints: int = 0
     complaints_open: int = 0
+    forwarded: int = 0
+    responded_in_time: int = 0
+    resolved_at_visit: int = 0
     ack_met: int = 0
     ack_breached: int = 0
     resolved: int = 0
@@ -88,13 +93,30 @@ class PlatformTally:
     escalations: int = 0
     violations: Counter[str] = field(default_factory=Counter)
 
+    def counters(self) -> dict[str, int]:
+        """The live scorecard's complaint counters (names as in ``agents.scorecard.METRICS``)."""
+        return {
+            "complaints": self.complaints,
+            "forwarded": self.forwarded,
+            "responded_in_time": self.responded_in_time,
+            "resolved": self.resolved,
+            "settled": self.settled,
+            "feedback": self.feedback,
+            "satisfied": self.satisfied,
+            "resolved_at_visit": self.resolved_at_visit,
+        }
+
     def as_json(self) -> dict[str, Any]:
-        settlement = ratio(self.settled, self.settled + self.not_settled)
+        rates = core_rates.rates(self.counters())
+        settlement = rates["settlement_rate"]
         return {
             "platform_id": self.platform_id,
             "complaints": {
                 "filed": self.complaints,
                 "open": self.complaints_open,
+                "forwarded": self.forwarded,
+                "responded_in_time": self.responded_in_time,
+                "resolved_at_visit": self.resolved_at_visit,
                 "acknowledged_in_time": self.ack_met,
                 "acknowledged_late_or_overdue": self.ack_breached,
                 "resolved": self.resolved,
@@ -115,14 +137,9 @@ class PlatformTally:
                 "overdue": self.overdue_rectifications,
             },
             "metrics": {
-                "response_rate": ratio(self.ack_met, self.ack_met + self.ack_breached),
-                "resolution_rate": ratio(self.resolved, self.complaints),
-                "satisfaction_rate": ratio(self.satisfied, self.feedback),
-                "settlement_rate": settlement,
+                **rates,
                 "settlement_target": SETTLEMENT_TARGET,
-                "settlement_below_target": None
-                if settlement is None
-                else settlement < SETTLEMENT_TARGET,
+                "settlement_below_target": core_rates.below_target(settlement),
                 "overdue_refund_steps": self.overdue_refund_steps,
                 "overdue_rectifications": self.overdue_rectifications,
                 "violations": sum(self.violations.values()),
@@ -149,7 +166,7 @@ def tally(views: Iterable[CaseView]) -> dict[str, PlatformTally]:
             t = out[pid] = PlatformTally(pid)
         state = view.state
         if isinstance(state, ComplaintState):
-            _complaint(t, state)
+            _complaint(t, state, view.clocks)
         elif isinstance(state, RefundState):
             t.refunds += 1
             t.refunds_paid += state.payments > 0
@@ -177,16 +194,22 @@ def tally(views: Iterable[CaseView]) -> dict[str, PlatformTally]:
     return out
 
 
-def _complaint(t: PlatformTally, state: ComplaintState) -> None:
+def _complaint(t: PlatformTally, state: ComplaintState, clocks: list[ClockHistory]) -> None:
+    """The live fold's counters (``agents.scorecard.ComplaintFacts``) read off the state."""
     t.complaints += 1
     status = state.status
     t.complaints_open += status not in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
-    t.resolved += status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
+    t.forwarded += status is not ComplaintStatus.FILED or state.channel is Channel.PLATFORM_APP
+    acknowledged = status not in (ComplaintStatus.FILED, ComplaintStatus.FORWARDED)
+    ack_breached = any(c.rule_id == ACK_RULE and _breached(c) for c in clocks)
+    t.responded_in_time += acknowledged and not ack_breached
+    t.resolved += state.outcome is not None
     if state.satisfaction is not None:
         t.feedback += 1
-        t.satisfied += state.satisfaction.value in _SATISFIED
+        t.satisfied += core_rates.is_satisfied(state.satisfaction)
+        t.resolved_at_visit += core_rates.resolved_at_visit(state.outcome, state.satisfaction)
     if state.outcome is not None:
-        t.settled += state.outcome.value == "SETTLED"
+        t.settled += core_rates.is_settled(state.outcome)
         t.not_settled += state.outcome.value == "NOT_SETTLED"
 
 
@@ -257,8 +280,8 @@ def settlement_series(tallies: dict[str, PlatformTally]) -> list[dict[str, Any]]
         {
             "platform_id": pid,
             "settled": t.settled,
-            "mediated": t.settled + t.not_settled,
-            "settlement_rate": ratio(t.settled, t.settled + t.not_settled),
+            "resolved": t.resolved,
+            "settlement_rate": core_rates.ratio(t.settled, t.resolved),
         }
         for pid, t in sorted(tallies.items())
         if t.complaints

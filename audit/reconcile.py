@@ -5,16 +5,21 @@ raised twice is visibly one). Definitions (also in ``docs/audit.md``):
 
 * **in scope** — an alert type the case agents raise (warnings, breaches, escalations,
   lifecycle violations, the core's CALENDAR_YEAR_UNKNOWN / POLICY_VERSION_UNKNOWN signals)
-  whose ``observed_at`` (bureau time) is ≤ T (and ≥ the window start), within the replay's
-  case / platform filter. Other alerts in the topic (interview recommendations, platform
-  risk signals from other agents) are counted as ``out_of_scope``.
+  and, when the regulator agents were replayed too (an unfiltered replay), every risk signal
+  (RiskSignalRaised: COMPLAINT_SURGE, SETTLEMENT_BELOW_TARGET, …) and every interview
+  recommendation (InterviewRecommended), whose ``observed_at`` (bureau time) is ≤ T (and ≥
+  the window start), within the replay's case / platform filter. Anything else in the topic
+  is counted as ``out_of_scope``; :meth:`Scope.as_json` names what was and was not checked.
 * **missing** — expected, not in the topic. **extra** — in the topic, not expected.
 * **lateness** — Kafka timestamp of the (first) alert record minus the Kafka timestamp of
   the log record that made it due in the replay (the tick, or the event). Ticks carry the
   bureau's time, the record timestamps the wall clock, so this measures how long after the
   due moment entered the log the alert was published — e.g. the downtime of a stopped worker.
   An alert is **late** when its lateness exceeds ``late_after_ms``.
-* **mismatched** — same id, but a different type, ``observed_at`` or ``due_at``.
+* **mismatched** — same id, but a different type, ``observed_at`` or ``due_at``. An
+  interview recommendation's ``observed_at`` is that of the breach that completed its window,
+  which depends on the order breaches of several partitions arrived in: only its type is
+  compared. Signals carry no trigger record, so their lateness is not measured.
 * **duplicates** — extra copies of an alert id in the topic (at-least-once delivery).
 """
 
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.collect import AlertSeen
 from audit.jsonout import iso_ms, meta_json
@@ -30,11 +35,16 @@ from schemas.instants import to_ms
 from streams.codec import DecodeError, EventCodec
 from streams.ledger.logread import LogReader
 from streams.settings import Settings
+from streams.topics import Catalogue
+
+if TYPE_CHECKING:
+    from audit.replay import ReplayResult
 
 CASE_ALERT_TYPES = frozenset(
     {"SlaWarningRaised", "SlaBreached", "EscalationRaised", "LifecycleViolationDetected"}
 )
 CORE_SIGNALS = frozenset({"CALENDAR_YEAR_UNKNOWN", "POLICY_VERSION_UNKNOWN"})
+REGULATOR_ALERT_TYPES = frozenset({"RiskSignalRaised", "InterviewRecommended"})
 DEFAULT_LATE_AFTER_MS = 30_000
 
 
@@ -63,9 +73,15 @@ class Scope:
     case: str | None = None
     cases: frozenset[str] | None = None
     """In a window replay, the case ids that were replayed (others are out of scope)."""
+    signals: bool = False
+    """The regulator agents were replayed: their signals and interviews are checked too."""
+    topics: tuple[str, ...] = ()
+    """The canonical topics the expected alerts were derived from."""
 
     def covers(self, event_type: str, rule_id: str, case_id: str, platform_id: str,
                observed_ms: int) -> bool:  # fmt: skip
+        if self.signals and event_type in REGULATOR_ALERT_TYPES:
+            return self._in_time(observed_ms)
         if event_type not in CASE_ALERT_TYPES and not (
             event_type == "RiskSignalRaised" and rule_id in CORE_SIGNALS
         ):
@@ -81,6 +97,41 @@ class Scope:
             return False
         return self.cases is None or bureau_wide or case_id in self.cases
 
+    def _in_time(self, observed_ms: int) -> bool:
+        return observed_ms <= self.until_ms and (
+            self.since_ms is None or observed_ms >= self.since_ms
+        )
+
+    def as_json(self, alerts_topic: str) -> dict[str, Any]:
+        """What this reconciliation checked and what it did not (the verdict's scope)."""
+        core = ", ".join(sorted(CORE_SIGNALS))
+        checked = [*sorted(CASE_ALERT_TYPES), f"RiskSignalRaised ({core})"]
+        not_checked = [
+            "alerts observed after T"
+            + ("" if self.since_ms is None else " or before the window start"),
+            "dead letters (counted, not reconciled)",
+            "lateness of risk signals and interviews (no trigger record)",
+        ]
+        if self.signals:
+            checked += ["RiskSignalRaised (risk signals of the signals policy)",
+                        "InterviewRecommended"]  # fmt: skip
+        else:
+            not_checked.insert(0, "risk signals (RiskSignalRaised of the signals policy) and "
+                               "interview recommendations: the replay was filtered to a case, "
+                               "a platform or a window")  # fmt: skip
+        if self.case is not None or self.platform is not None or self.cases is not None:
+            not_checked.append("alerts about cases outside the replay's filter")
+        return {
+            "alert_types": checked,
+            "derived_from": list(self.topics),
+            "compared_with": alerts_topic,
+            "observed_from": iso_ms(self.since_ms),
+            "observed_until": iso_ms(self.until_ms),
+            "platform": self.platform,
+            "case": self.case,
+            "not_checked": not_checked,
+        }
+
 
 @dataclass
 class Reconciliation:
@@ -93,6 +144,7 @@ class Reconciliation:
     duplicates: int = 0
     out_of_scope: int = 0
     undecodable: int = 0
+    scope: dict[str, Any] = field(default_factory=dict)
     missing: list[dict[str, Any]] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)
     late: list[dict[str, Any]] = field(default_factory=list)
@@ -151,7 +203,9 @@ def reconcile(
     late_after_ms: int = DEFAULT_LATE_AFTER_MS,
     undecodable: int = 0,
 ) -> Reconciliation:
-    rec = Reconciliation(alerts_topic, late_after_ms, undecodable=undecodable)
+    rec = Reconciliation(
+        alerts_topic, late_after_ms, undecodable=undecodable, scope=scope.as_json(alerts_topic)
+    )
     want: dict[str, AlertSeen] = {}
     for e in expected:
         if e.alert_id not in want and scope.covers(
@@ -178,7 +232,13 @@ def reconcile(
             continue
         a = found
         rec.matched += 1
-        if (a.event_type, a.observed_ms, a.due_ms) != (e.event_type, e.observed_ms, e.due_ms):
+        if e.event_type == "InterviewRecommended":
+            differs = a.event_type != e.event_type
+        else:
+            differs = (a.event_type, a.observed_ms, a.due_ms) != (
+                e.event_type, e.observed_ms, e.due_ms,
+            )  # fmt: skip
+        if differs:
             rec.mismatched.append({"expected": _expected_json(e), "actual": _actual_json(a)})
         lateness = None if e.trigger is None else a.timestamp_ms - e.trigger.timestamp_ms
         if lateness is not None and (rec.max_lateness_ms is None or lateness > rec.max_lateness_ms):
@@ -191,6 +251,35 @@ def reconcile(
             rec.on_time += 1
     rec.extra = [_actual_json(a) for alert_id, a in have.items() if alert_id not in want]
     return rec
+
+
+def reconcile_replay(
+    result: ReplayResult,
+    actual: Iterable[ActualAlert],
+    catalogue: Catalogue,
+    late_after_ms: int = DEFAULT_LATE_AFTER_MS,
+    undecodable: int = 0,
+) -> Reconciliation:
+    """Reconcile a replay (with its collector) against the alerts read from the topic: the
+    case agents' alerts and, when the regulator agents were replayed, their signals and
+    interviews."""
+    as_of = result.as_of
+    collector = result.collector
+    if collector is None:
+        raise ValueError("reconciliation needs a replay run with a Collector")
+    expected: list[AlertSeen] = list(collector.alerts.values())
+    if result.regulator is not None:
+        expected += result.regulator.expected()
+    scope = Scope(
+        until_ms=as_of.until_ms,
+        since_ms=as_of.since_ms,
+        platform=as_of.platform,
+        case=as_of.case,
+        cases=frozenset(c for _f, c in collector.cases) if as_of.since_ms else None,
+        signals=result.regulator is not None,
+        topics=tuple(sorted({topic for topic, _p in result.end_offsets})),
+    )
+    return reconcile(expected, actual, scope, catalogue.alerts, late_after_ms, undecodable)
 
 
 def _expected_json(e: AlertSeen) -> dict[str, Any]:

@@ -17,15 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agents.core import engine
+from agents.scorecard import SignalsPolicy
 from audit.collect import Collector
-from audit.fold import AsOf, Mode, Observer, ReplayFolder
+from audit.fold import AsOf, Mode, Observer, ReplayFolder, shared_context
+from audit.regulator_replay import RegulatorReplay
 from schemas.families import CaseFamily
 from streams.codec import EventCodec
 from streams.ledger.logread import LogReader
 from streams.settings import Settings
 from streams.topics import Catalogue
 
-__all__ = ["AsOf", "Mode", "ReplayResult", "replay"]
+__all__ = ["AsOf", "Mode", "ReplayResult", "regulator_replayable", "replay"]
 
 
 @dataclass
@@ -36,6 +38,9 @@ class ReplayResult:
     seconds: float
     start_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     end_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    regulator: RegulatorReplay | None = None
+    """The regulator agents replayed (None when the replay is filtered: a case, a platform
+    or a window cannot give a platform's or a category's signals)."""
 
     @property
     def records(self) -> int:
@@ -57,6 +62,8 @@ async def replay(
     ctx: engine.Context | None = None,
     codec: EventCodec | None = None,
     families: tuple[CaseFamily, ...] = tuple(CaseFamily),
+    signals_policy: SignalsPolicy | None = None,
+    regulator: bool = True,
 ) -> ReplayResult:
     """Fold the canonical topics as of ``as_of``; ``on_progress(done, total)`` per batch.
 
@@ -64,7 +71,6 @@ async def replay(
     the processors emit."""
     catalogue = catalogue or Catalogue.from_settings(settings)
     watcher = collector if collector is not None else observer
-    folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec)
     topics = [catalogue.cases(f) for f in families]
     started = time.perf_counter()
     async with LogReader(settings) as reader:
@@ -72,6 +78,17 @@ async def replay(
         for topic in topics:
             if not any(tp.topic == topic for tp in ranges):
                 raise LookupError(f"topic {topic} does not exist (wrong REGBUS_TOPIC_PREFIX?)")
+        reg = None
+        if regulator and regulator_replayable(as_of, families):
+            complaints = catalogue.cases(CaseFamily.COMPLAINTS)
+            reg = RegulatorReplay(
+                catalogue,
+                ctx or shared_context(),
+                signals_policy or SignalsPolicy.load(),
+                sum(1 for tp in ranges if tp.topic == complaints),
+                codec,
+            )
+        folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec, tap=reg)
         total = sum(end - start for start, end in ranges.values())
         done = 0
         async for tp, records in reader.read(ranges):
@@ -82,6 +99,8 @@ async def replay(
             if on_progress is not None:
                 on_progress(done, total)
         folder.finish()
+        if reg is not None:
+            reg.drain()
     return ReplayResult(
         as_of,
         folder,
@@ -89,4 +108,12 @@ async def replay(
         time.perf_counter() - started,
         {(tp.topic, tp.partition): r[0] for tp, r in ranges.items()},
         {(tp.topic, tp.partition): r[1] for tp, r in ranges.items()},
+        reg,
     )
+
+
+def regulator_replayable(as_of: AsOf, families: tuple[CaseFamily, ...]) -> bool:
+    """Signals and interviews are judged over a platform's or a category's every case: only
+    an unfiltered replay of every family can derive them."""
+    unfiltered = as_of.case is None and as_of.platform is None and as_of.since_ms is None
+    return unfiltered and set(families) == set(CaseFamily)

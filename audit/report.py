@@ -23,6 +23,7 @@ from agents.core import (
 )
 from agents.core.engine import CaseState, load_state
 from audit.collect import AlertSeen, CaseTrail, ClockHistory, Collector
+from audit.deadletters import DeadLetterCount
 from audit.jsonout import iso, iso_ms, meta_json
 from audit.metrics import (
     CaseView,
@@ -75,12 +76,20 @@ def build_report(
     reconciliation: Reconciliation | None = None,
     source: dict[str, Any] | None = None,
     generated_at: datetime | None = None,
+    dead_letters: DeadLetterCount | None = None,
 ) -> dict[str, Any]:
+    """``dead_letters``: the dead-letter topic's count (ingress and agents); without it the
+    report counts only the dead letters the replayed case agents produce, and says so."""
     views = case_views(result)
     collector = result.collector or Collector()
     tallies = tally(views)
     cases = [_case_json(v, result.as_of.until_ms) for v in views]
     alert_types = Counter(a.event_type for a in collector.alerts.values())
+    regulator = result.regulator
+    signals = [] if regulator is None else regulator.expected()
+    signal_types = Counter(a.event_type for a in signals)
+    replayed_dead = result.folder.stats.dead_letters
+    known = sum(1 for v in views if v.state is not None)
     as_of = result.as_of
     return {
         "format": FORMAT,
@@ -95,15 +104,26 @@ def build_report(
         "source": source or {},
         "replay": _replay_json(result),
         "summary": {
-            "cases": sum(1 for v in views if v.state is not None),
+            "cases": known,
             "open_cases": sum(1 for v in views if is_open(v.state)),
-            "unknown_cases": sum(1 for v in views if v.state is None),
+            "unknown_cases": len(views) - known,
+            "case_rows": len(views),
             "by_family": dict(Counter(v.family for v in views if v.state is not None)),
             "alerts": len(collector.alerts),
             "alerts_by_type": dict(sorted(alert_types.items())),
             "breaches": alert_types.get("SlaBreached", 0),
             "violations": alert_types.get("LifecycleViolationDetected", 0),
-            "dead_letters": result.folder.stats.dead_letters,
+            "dead_letters": replayed_dead if dead_letters is None else dead_letters.total,
+            "dead_letters_by_source": {
+                "topic_read": dead_letters is not None,
+                "ingress": None if dead_letters is None else dead_letters.ingress,
+                "agents": None if dead_letters is None else dead_letters.agents,
+                "undecodable": None if dead_letters is None else dead_letters.undecodable,
+                "replayed_agents": replayed_dead,
+            },
+            "regulator_replayed": regulator is not None,
+            "signals": len(signals),
+            "signals_by_type": dict(sorted(signal_types.items())),
         },
         "platforms": [t.as_json() for _, t in sorted(tallies.items())],
         "charts": {
@@ -113,6 +133,8 @@ def build_report(
         },
         "cases": cases,
         "bureau_alerts": [_alert_json(a) for a in collector.bureau_alerts],
+        "signals": [_alert_json(a) for a in signals],
+        "scorecards": [] if regulator is None else regulator.scorecards(),
         "dead_letters": [
             {
                 "topic": d.original_topic,
@@ -259,6 +281,7 @@ def _reconciliation_json(r: Reconciliation) -> dict[str, Any]:
         "alerts_topic": r.alerts_topic,
         "late_after_ms": r.late_after_ms,
         "healthy": r.healthy,
+        "scope": r.scope,
         "expected": r.expected,
         "actual": r.actual,
         "matched": r.matched,

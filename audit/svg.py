@@ -142,8 +142,8 @@ def settlement_chart(rows: list[dict[str, object]], target: float, width: int = 
         body.append(
             f'<rect x="{x:.1f}" y="{y0 + h - bh:.1f}" width="{bw:.1f}" height="{bh:.1f}" '
             f'fill="{color}" class="bar" data-platform="{pid}" data-value="{rate}" '
-            f'data-settled="{r["settled"]}" data-mediated="{r["mediated"]}">'
-            f"<title>{pid}: {_pct(rate)} ({r['settled']} of {r['mediated']})</title></rect>"
+            f'data-settled="{r["settled"]}" data-resolved="{r["resolved"]}">'
+            f"<title>{pid}: {_pct(rate)} ({r['settled']} of {r['resolved']})</title></rect>"
             f'<text x="{x + bw / 2:.1f}" y="{y0 + h + 16}" text-anchor="middle" {_FONT}>'
             f"{pid}</text>"
         )

@@ -255,7 +255,13 @@ async def _audit_report(settings: Settings, out: Path) -> dict[str, Any] | None:
     Uses the public API of ``audit.replay`` and ``audit`` (the same sequence as
     ``regbus replay``); if they are not importable the demo still runs, without the report."""
     try:
-        from audit import Collector, Scope, build_report, read_alerts, reconcile
+        from audit import (
+            Collector,
+            build_report,
+            read_alerts,
+            read_dead_letters,
+            reconcile_replay,
+        )
         from audit.fold import AsOf
         from audit.html import write_html
         from audit.replay import replay
@@ -268,15 +274,11 @@ async def _audit_report(settings: Settings, out: Path) -> dict[str, Any] | None:
     as_of = AsOf.at(datetime.now(UTC))
     result = await replay(settings, as_of, collector=collector)
     actual, bad = await read_alerts(settings, catalogue.alerts)
-    rec = reconcile(
-        collector.alerts.values(),
-        actual,
-        Scope(until_ms=as_of.until_ms),
-        catalogue.alerts,
-        undecodable=bad,
-    )
+    # the case agents' alerts and the regulator's signals and interviews, replayed alike
+    rec = reconcile_replay(result, actual, catalogue, undecodable=bad)
+    dead = await read_dead_letters(settings, catalogue)
     source = {"prefix": settings.topic_prefix, "bootstrap": settings.bootstrap}
-    report = build_report(result, reconciliation=rec, source=source)
+    report = build_report(result, reconciliation=rec, source=source, dead_letters=dead)
     write_json(report, out / "report.json")
     write_html(report, out / "report.html")
     report["_path"] = str(out / "report.html")

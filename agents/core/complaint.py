@@ -73,6 +73,19 @@ also be acknowledged straight from FILED (nothing to forward)."""
 
 EVENTS: tuple[type[Event], ...] = (ComplaintFiled, *ALLOWED_FROM)
 
+STATUS_AFTER: dict[type[Event], ComplaintStatus | None] = {
+    ComplaintForwarded: ComplaintStatus.FORWARDED,
+    ComplaintAcknowledged: ComplaintStatus.ACKNOWLEDGED,
+    ComplaintSuspended: ComplaintStatus.SUSPENDED,
+    ComplaintResumed: ComplaintStatus.ACKNOWLEDGED,
+    ComplaintEscalated: None,
+    ComplaintResolved: ComplaintStatus.RESOLVED,
+    ComplaintFeedbackRecorded: ComplaintStatus.CLOSED,
+    ComplaintReopened: ComplaintStatus.ACKNOWLEDGED,
+}
+"""The status a legal event leads to (None: unchanged). :func:`step` and :func:`transition`
+both read it, so the case agent and the regulator's fold share one state machine."""
+
 
 class ComplaintState(CaseBase):
     kind: Literal["complaint"] = "complaint"
@@ -132,22 +145,37 @@ def open_case(
 
 def guard(state: ComplaintState, event: Event) -> None:
     """Raise :class:`IllegalTransitionError` unless ``event`` may happen in ``state``."""
-    allowed = ALLOWED_FROM.get(type(event))
+    _check(state.status, state.channel, type(event))
+
+
+def _check(status: ComplaintStatus, channel: Channel, event_type: type[Event]) -> None:
+    allowed = ALLOWED_FROM.get(event_type)
     if allowed is None:
         raise IllegalTransitionError(
-            f"{type(event).__name__} cannot happen to an existing complaint"
+            f"{event_type.__name__} cannot happen to an existing complaint"
         )
-    if state.status in allowed:
+    if status in allowed:
         return
     if (
-        isinstance(event, ComplaintAcknowledged)
-        and state.status is ComplaintStatus.FILED
-        and state.channel is Channel.PLATFORM_APP
+        event_type is ComplaintAcknowledged
+        and status is ComplaintStatus.FILED
+        and channel is Channel.PLATFORM_APP
     ):
         return
     raise IllegalTransitionError(
-        f"{type(event).__name__} is not allowed while the complaint is {state.status.value}"
+        f"{event_type.__name__} is not allowed while the complaint is {status.value}"
     )
+
+
+def transition(
+    status: ComplaintStatus, channel: Channel, event_type: type[Event]
+) -> ComplaintStatus:
+    """The lifecycle alone, for folds that keep no full state (the regulator's): the status
+    after a legal event of ``event_type``; raises :class:`IllegalTransitionError` as
+    :func:`guard` does."""
+    _check(status, channel, event_type)
+    after = STATUS_AFTER[event_type]
+    return status if after is None else after
 
 
 def step(state: ComplaintState, event: Event) -> tuple[ComplaintState, list[Trigger]]:
@@ -155,19 +183,18 @@ def step(state: ComplaintState, event: Event) -> tuple[ComplaintState, list[Trig
     guard(state, event)
     at = event.occurred_at
     update: dict[str, object] = {"last_event_at": at, "seq": state.seq + 1}
+    after = STATUS_AFTER[type(event)]
+    if after is not None:
+        update["status"] = after
     triggers: list[Trigger]
     if isinstance(event, ComplaintForwarded):
-        update["status"] = ComplaintStatus.FORWARDED
         triggers = [Trigger("forwarded", at)]
     elif isinstance(event, ComplaintAcknowledged):
-        update["status"] = ComplaintStatus.ACKNOWLEDGED
         triggers = [Trigger("acknowledged", at)]
     elif isinstance(event, ComplaintSuspended):
-        update["status"] = ComplaintStatus.SUSPENDED
         update["suspend_reason"] = event.reason
         triggers = [Trigger(f"suspended:{event.reason.value}", at, reason=event.reason)]
     elif isinstance(event, ComplaintResumed):
-        update["status"] = ComplaintStatus.ACKNOWLEDGED
         update["suspend_reason"] = None
         triggers = [Trigger("resumed", at)]
     elif isinstance(event, ComplaintEscalated):
@@ -176,17 +203,14 @@ def step(state: ComplaintState, event: Event) -> tuple[ComplaintState, list[Trig
             update["escalation_level"] = event.level
         triggers = [Trigger("escalated", at)]
     elif isinstance(event, ComplaintResolved):
-        update["status"] = ComplaintStatus.RESOLVED
         update["suspend_reason"] = None
         update["outcome"] = event.outcome
         update["compensation_fen"] = event.compensation_fen
         triggers = [Trigger("resolved", at)]
     elif isinstance(event, ComplaintFeedbackRecorded):
-        update["status"] = ComplaintStatus.CLOSED
         update["satisfaction"] = event.satisfaction
         triggers = [Trigger("feedback", at)]
     elif isinstance(event, ComplaintReopened):
-        update["status"] = ComplaintStatus.ACKNOWLEDGED
         update["reopen_count"] = state.reopen_count + 1
         update["outcome"] = None
         update["satisfaction"] = None

@@ -3,7 +3,9 @@
 The regulator's rules (docs/regulator.md, "Scorecards") are written here again, not imported
 from ``agents.scorecard``: a complaint counts once, on its intake date (Beijing time), with
 what finally happened to it — forwarded (or filed in the platform's app), acknowledged with
-no acknowledgement breach, resolved, settled, feedback, satisfied; a breach counts on the date
+no acknowledgement breach, resolved, settled, feedback, satisfied, a return visit of a
+settled complaint; only the rate formulas come from the bureau's one definition
+(:mod:`agents.core.rates`, pure); a breach counts on the date
 of the deadline it missed, a lifecycle violation on the date of the offending event. Category
 subjects carry the complaint counters only.
 
@@ -25,6 +27,7 @@ from datetime import date, datetime, timedelta
 
 import orjson
 
+from agents.core.rates import rates
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.rules import RULES
 from devtools.simulator.workcal import local_day
@@ -38,6 +41,7 @@ COUNTERS: tuple[str, ...] = (
     "settled",
     "feedback",
     "satisfied",
+    "resolved_at_visit",
     "breaches",
     "refund_steps_overdue",
     "rectifications_overdue",
@@ -95,6 +99,10 @@ class ComplaintFacts:
             settled=int(self.outcome is Outcome.SETTLED),
             feedback=int(self.satisfaction is not None),
             satisfied=int(self.satisfaction in _SATISFIED),
+            # the return visit found it solved: a visit of a settled complaint
+            resolved_at_visit=int(
+                self.satisfaction is not None and self.outcome is Outcome.SETTLED
+            ),
         )
 
 
@@ -132,6 +140,12 @@ class CohortCards:
         """Each subject's counters (zero for a subject with nothing in the range)."""
         return {s: dict(zip(COUNTERS, self.totals.get(s, [0] * len(COUNTERS)), strict=True))
                 for s in subjects}  # fmt: skip
+
+
+def predicted_rates(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """The rates the API must show for these counts: the counts are the simulator's own, the
+    formulas the bureau's one definition (:mod:`agents.core.rates`)."""
+    return rates(counts)
 
 
 def compared_range(start: date, days: int) -> tuple[date, date]:
@@ -220,6 +234,7 @@ __all__ = [
     "compared_range",
     "differences",
     "fetch_system",
+    "predicted_rates",
     "subjects_of",
     "wait_for_match",
 ]

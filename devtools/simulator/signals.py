@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from agents.core.rates import SETTLEMENT_TARGET, ratio
 from devtools.simulator.clock import TickGrid
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.workcal import local_day
@@ -49,7 +50,7 @@ class SurgeRule:
 @dataclass(frozen=True)
 class SettlementRule:
     rule_id: str = "SETTLEMENT_BELOW_TARGET"
-    target: float = 0.85
+    target: float = SETTLEMENT_TARGET
     window_days: int = 30
     min_resolved: int = 20
     categories: bool = False
@@ -157,7 +158,8 @@ class SignalFold:
         start = end - timedelta(days=rule.window_days - 1)
         resolved = self._sum(subject, start, end, 1)
         settled = self._sum(subject, start, end, 2)
-        low = resolved >= rule.min_resolved and settled / resolved < rule.target
+        rate = ratio(settled, resolved)  # the one definition of 和解率: settled / resolved
+        low = resolved >= rule.min_resolved and rate is not None and rate < rule.target
         if low and subject not in self.low_since:
             self.low_since[subject] = end
             self._emit(rule.rule_id, subject, rule.level, rule.severity, tick)

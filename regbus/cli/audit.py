@@ -25,10 +25,11 @@ from rich.text import Text
 
 from agents.runtime import tune_gc
 from audit.collect import Collector
+from audit.deadletters import read_dead_letters
 from audit.export import export_partition
 from audit.fold import AsOf, Mode
 from audit.html import write_html
-from audit.reconcile import DEFAULT_LATE_AFTER_MS, Scope, read_alerts, reconcile
+from audit.reconcile import DEFAULT_LATE_AFTER_MS, read_alerts, reconcile_replay
 from audit.replay import ReplayResult, replay
 from audit.report import build_report, write_json
 from audit.verify import VerifyReport, verify_file, verify_log
@@ -72,7 +73,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
 
 async def _run_replay(
     settings: Settings, as_of: AsOf, show_progress: bool, do_reconcile: bool, late_after_ms: int
-) -> tuple[ReplayResult, Any]:
+) -> tuple[ReplayResult, Any, Any]:
     collector = Collector()
     progress = Progress(
         TextColumn("[bold]replay[/]"), BarColumn(), MofNCompleteColumn(), _Rate(),
@@ -86,18 +87,12 @@ async def _run_replay(
 
         result = await replay(settings, as_of, collector=collector, on_progress=update)
     rec = None
+    catalogue = Catalogue(settings.topic_prefix)
+    dead = await read_dead_letters(settings, catalogue)
     if do_reconcile:
-        catalogue = Catalogue.from_settings(settings)
         actual, bad = await read_alerts(settings, catalogue.alerts)
-        scope = Scope(
-            until_ms=as_of.until_ms, since_ms=as_of.since_ms, platform=as_of.platform,
-            case=as_of.case,
-            cases=frozenset(c for _f, c in collector.cases) if as_of.since_ms else None,
-        )  # fmt: skip
-        rec = reconcile(
-            collector.alerts.values(), actual, scope, catalogue.alerts, late_after_ms, bad
-        )
-    return result, rec
+        rec = reconcile_replay(result, actual, catalogue, late_after_ms, bad)
+    return result, rec, dead
 
 
 _MODE_HELP = "known: as the bureau knew it at T; happened: every record with a time ≤ T"
@@ -133,14 +128,14 @@ def replay_command(
     as_of = AsOf.at(until_at, since=since_at, mode=mode, platform=platform, case=case)
     settings = Settings.from_env()
     try:
-        result, rec = asyncio.run(
+        result, rec, dead = asyncio.run(
             _run_replay(settings, as_of, show_progress, do_reconcile, int(late_after * 1000))
         )
     except LookupError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     source = {"prefix": settings.topic_prefix, "bootstrap": settings.bootstrap}
-    report = build_report(result, reconciliation=rec, source=source)
+    report = build_report(result, reconciliation=rec, source=source, dead_letters=dead)
     target = out or Path(f"audit-{until_at.strftime('%Y%m%dT%H%M%S')}")
     write_json(report, target / "report.json")
     write_html(report, target / "report.html")

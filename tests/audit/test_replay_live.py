@@ -19,9 +19,10 @@ from pathlib import Path
 import jsonschema
 
 from audit.collect import Collector
+from audit.deadletters import read_dead_letters
 from audit.fold import AsOf
 from audit.html import render_html
-from audit.reconcile import Scope, read_alerts, reconcile
+from audit.reconcile import Scope, read_alerts, reconcile, reconcile_replay
 from audit.replay import replay
 from audit.report import build_report
 from schemas.families import CaseFamily
@@ -95,7 +96,18 @@ async def test_replay_as_of_t_equals_the_worker_tables_at_t(
     assert rec.out_of_scope == len(interviews)
     assert rec.max_lateness_ms is not None and rec.max_lateness_ms < 30_000
 
-    report = build_report(result, reconciliation=rec, source={"prefix": catalogue.prefix})
+    # With the regulator agents replayed too, the interviews are in scope and all there.
+    full = reconcile_replay(result, actual, catalogue, late_after_ms=30_000, undecodable=bad)
+    assert full.healthy, (full.missing, full.extra, full.late, full.mismatched)
+    assert full.out_of_scope == 0 and full.expected == len(expected) + len(interviews)
+    assert interviews and "InterviewRecommended" in full.scope["alert_types"]
+    dead = await read_dead_letters(settings, catalogue)
+    assert dead.total == dead.ingress + dead.agents + dead.undecodable
+
+    report = build_report(result, reconciliation=full, source={"prefix": catalogue.prefix},
+                          dead_letters=dead)  # fmt: skip
+    assert report["summary"]["dead_letters"] == dead.total
+    assert report["summary"]["signals"] == len(interviews)
     jsonschema.validate(report, json.loads(SCHEMA.read_text()))
     _check_report(report, expected)
     _check_html(render_html(report), report)

@@ -51,18 +51,34 @@ def test_report_validates_against_its_schema(report) -> None:
 
 
 def test_scorecards_follow_their_definitions(report) -> None:
+    """The 三率 and 和解率 of the report are the one definition (agents.core.rates)."""
     for p in report["platforms"]:
         c, m = p["complaints"], p["metrics"]
-        mediated = c["settled"] + c["not_settled"]
-        if mediated:
-            assert m["settlement_rate"] == round(c["settled"] / mediated, 4)
+        if c["resolved"]:
+            assert m["settlement_rate"] == c["settled"] / c["resolved"]
             assert m["settlement_below_target"] == (m["settlement_rate"] < SETTLEMENT_TARGET)
-        decided = c["acknowledged_in_time"] + c["acknowledged_late_or_overdue"]
-        if decided:
-            assert m["response_rate"] == round(c["acknowledged_in_time"] / decided, 4)
-        if c["filed"]:
-            assert m["resolution_rate"] == round(c["resolved"] / c["filed"], 4)
+        if c["forwarded"]:
+            assert m["response_rate"] == c["responded_in_time"] / c["forwarded"]
+        if c["feedback"]:
+            assert m["resolution_rate"] == c["resolved_at_visit"] / c["feedback"]
+            assert m["satisfaction_rate"] == c["satisfied"] / c["feedback"]
+        assert c["resolved"] >= c["settled"] + c["not_settled"]
     assert any(p["metrics"]["settlement_rate"] is not None for p in report["platforms"])
+
+
+def test_settlement_counts_withdrawn_complaints_in_the_denominator() -> None:
+    """The issue's example: 16 settled, 2 not settled, 2 withdrawn is 80 %, live and audit."""
+    from agents.core.rates import rates
+    from agents.scorecard import METRICS
+    from agents.scorecard import rates as live_rates
+    from audit.metrics import PlatformTally
+
+    tally = PlatformTally("p", complaints=20, resolved=20, settled=16, not_settled=2)
+    assert tally.as_json()["metrics"]["settlement_rate"] == 0.8
+    vector = [0] * len(METRICS)
+    vector[METRICS.index("resolved")], vector[METRICS.index("settled")] = 20, 16
+    assert live_rates(vector)["settlement_rate"] == 0.8 == rates(tally.counters())[
+        "settlement_rate"]  # fmt: skip
 
 
 def test_page_is_well_formed_self_contained_and_carries_the_chart_data(report) -> None:
@@ -88,3 +104,21 @@ def test_page_is_well_formed_self_contained_and_carries_the_chart_data(report) -
         "platforms"])  # fmt: skip
     breach_bars = {el.get("data-rule") for el in root.iter(f"{SVG}rect") if el.get("data-rule")}
     assert breach_bars == {r["rule_id"] for r in report["charts"]["breaches_by_rule"]}
+
+
+def test_the_page_counts_agree_and_say_what_they_leave_out(report, monkeypatch) -> None:
+    """Summary, heading and rendered list agree; a truncated list says "showing N of M"."""
+    import audit.html as html
+
+    s = report["summary"]
+    assert s["case_rows"] == len(report["cases"]) == s["cases"] + s["unknown_cases"]
+    monkeypatch.setattr(html, "HTML_CASE_LIMIT", 7)
+    page = render_html(report)
+    heading = (f"Cases ({len(report['cases'])}: {s['cases']} opened, {s['unknown_cases']} never "
+               f"opened) — showing 7 of {len(report['cases'])}")  # fmt: skip
+    assert heading in page
+    assert page.count('<details id="case-') == 7
+    assert f"Showing 7 of {len(report['cases'])} cases" in page
+    # a replay without the dead-letter topic says whose dead letters it counted
+    assert "replayed case agents only" in page
+    assert s["dead_letters_by_source"]["topic_read"] is False

@@ -257,6 +257,7 @@ def oracle(
             if spec.satisfaction is not None:
                 counts["feedback"] += 1
                 counts["satisfied"] += spec.satisfaction is not Satisfaction.UNSATISFIED
+                counts["resolved_at_visit"] += spec.outcome is Outcome.SETTLED
     if not subject.startswith("category:"):
         seen: set[str] = set()
         for alert in alerts:
@@ -281,7 +282,7 @@ def rates(counts: dict[str, int]) -> dict[str, float | None]:
 
     return {
         "response_rate": ratio("responded_in_time", "forwarded"),
-        "resolution_rate": ratio("resolved", "forwarded"),
+        "resolution_rate": ratio("resolved_at_visit", "feedback"),
         "satisfaction_rate": ratio("satisfied", "feedback"),
         "settlement_rate": ratio("settled", "resolved"),
     }

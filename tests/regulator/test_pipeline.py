@@ -151,14 +151,14 @@ def test_signal_changes_wait_for_the_clock_in_a_bounded_queue(ctx: Context) -> N
     pipe.run()
     env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
     intake_days = {d for d, v in env["days"].items() if v[0]}
-    assert intake_days and env["sd"] == {}
-    assert {slot.split("\x1f")[1] for slot in env["q"]} == intake_days  # one slot per day
+    assert intake_days and env["signal_days"] == {}
+    assert {slot.split("\x1f")[1] for slot in env["deferred"]} == intake_days  # one slot per day
     pipe.tick(sc.T_END)
     pipe.run()
     env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
-    assert env["q"] == {}
-    assert {d: v[0] for d, v in env["sd"].items()} == {d: v[0] for d, v in env["days"].items()
-                                                       if v[0]}  # fmt: skip
+    assert env["deferred"] == {}
+    signal_complaints = {d: v[0] for d, v in env["signal_days"].items()}
+    assert signal_complaints == {d: v[0] for d, v in env["days"].items() if v[0]}
 
 
 def test_a_restarted_regulator_tags_with_the_stored_tick(ctx: Context) -> None:
@@ -177,5 +177,5 @@ def test_a_restarted_regulator_tags_with_the_stored_tick(ctx: Context) -> None:
     pipe.publish(scen.events())
     pipe.run()
     env = orjson.loads(pipe.reg_stores[SUBJECTS_TABLE].data[sc.ALPHA.encode()])
-    tags = {int(slot.split("\x1f")[0]) for slot in env["q"]}
+    tags = {int(slot.split("\x1f")[0]) for slot in env["deferred"]}
     assert tags == {int(first.timestamp() * 1000)}

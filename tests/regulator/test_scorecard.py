@@ -18,12 +18,11 @@ from agents.scorecard import (
     RESOLVED,
     SETTLED,
     WIDTH,
+    ComplaintFacts,
     SignalsPolicy,
     Window,
     add_into,
-    complaint_contribution,
     fold_complaint,
-    mark_ack_breached,
     prune,
     rates,
     scorecard,
@@ -209,35 +208,38 @@ def test_fold_applies_exactly_what_the_core_applies(
             events.append(getattr(b, step)("C-1", t))
         if dup:
             events.append(events[-1])  # a redelivered event changes nothing
-    state, facts, applied = None, {}, set()
+    state, facts, applied = None, None, set()
     codec = EventCodec()
     for event in events:
         state = handle(state, event, ctx).state
         if event.event_id in applied:
             continue  # the processor skips ids it has applied (see test_pipeline)
         applied.add(event.event_id)
-        fold_complaint(facts, *codec.decode_raw(codec.encode_value(event)))
-    assert facts["st"] == state.status.value
-    assert facts["out"] == (state.outcome.value if state.outcome else None)
-    assert facts["sat"] == (state.satisfaction.value if state.satisfaction else None)
+        facts = fold_complaint(facts, *codec.decode_raw(codec.encode_value(event)))
+    assert facts is not None
+    assert facts.status is state.status
+    assert facts.outcome == (state.outcome.value if state.outcome else None)
+    assert facts.satisfaction == (state.satisfaction.value if state.satisfaction else None)
 
 
 def test_contribution_counts_one_complaint() -> None:
     codec = EventCodec()
-    facts: dict = {}
+    facts = None
     filed = b.filed("C-2", b.sh(2025, 6, 2, 23, 30), channel=Channel.PLATFORM_APP,
                     intake_at=b.sh(2025, 6, 1, 23, 30))  # fmt: skip
     assert isinstance(filed, ComplaintFiled)
     for event in (filed, b.acknowledged("C-2", b.sh(2025, 6, 3)),
                   b.resolved("C-2", b.sh(2025, 6, 4), Outcome.SETTLED),
                   b.feedback("C-2", b.sh(2025, 6, 5))):  # fmt: skip
-        fold_complaint(facts, *codec.decode_raw(codec.encode_value(event)))
-    day, v = complaint_contribution(facts)
+        facts = fold_complaint(facts, *codec.decode_raw(codec.encode_value(event)))
+    assert facts is not None
+    day, v = facts.contribution()
     assert day == "2025-06-01"  # the intake date in Beijing, not the UTC date
     assert v == vec(complaints=1, forwarded=1, responded_in_time=1, resolved=1, settled=1,
-                    feedback=1, satisfied=1)  # fmt: skip
-    assert mark_ack_breached(facts) and not mark_ack_breached(facts)
-    assert complaint_contribution(facts)[1][METRICS.index("responded_in_time")] == 0
+                    feedback=1, satisfied=1, resolved_at_visit=1)  # fmt: skip
+    assert facts.mark_ack_breached() and not facts.mark_ack_breached()
+    assert facts.contribution()[1][METRICS.index("responded_in_time")] == 0
+    assert ComplaintFacts.from_json(facts.to_json()) == facts
     assert b.feedback("x", b.sh(2025, 6, 5)).satisfaction is Satisfaction.SATISFIED
     assert v[COMPLAINTS] == v[RESOLVED] == v[SETTLED] == 1
 

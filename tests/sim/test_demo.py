@@ -51,6 +51,10 @@ def test_short_demo_matches_its_prediction_and_writes_the_report(bootstrap, tmp_
     report = summary["audit_report"]
     if report is not None:  # the audit package is another issue; the demo runs without it
         assert Path(report).is_file()
+        audit = json.loads((tmp_path / "out" / "report.json").read_text())
+        rec = audit["reconciliation"]  # the regulator's signals and interviews in scope too
+        assert rec["healthy"] and "InterviewRecommended" in rec["scope"]["alert_types"], rec
+        assert audit["summary"]["signals"] > 0 and rec["out_of_scope"] == 0
     worker_pid = int((tmp_path / "out" / "worker.pid").read_text())
     assert _gone(worker_pid)
 

@@ -21,11 +21,10 @@ from agents.scorecard import (
     Days,
     add_into,
     alert_contribution,
-    complaint_contribution,
     fold_complaint,
-    mark_ack_breached,
     range_scorecard,
 )
+from agents.scorecard import ComplaintFacts as RegulatorFacts
 from devtools.simulator import ExpectedAlert, SimConfig, Simulation
 from devtools.simulator.rules import RULES
 from devtools.simulator.scorecards import COUNTERS, ComplaintFacts, differences
@@ -39,24 +38,27 @@ def _regulator_view(cfg: SimConfig) -> tuple[dict[str, Any], dict[str, dict[str,
     """(the simulator's predicted scorecards, the regulator's rules applied to the run)."""
     alerts: list[ExpectedAlert] = []
     sim = Simulation(cfg, sink=alerts.append)
-    facts: defaultdict[str, dict[str, Any]] = defaultdict(dict)
+    facts: dict[str, RegulatorFacts | None] = {}
     for item in sim:
         if getattr(item, "routed", False) and item.event is not None:
             name, record = CODEC.decode_raw(CODEC.encode_value(item.event))
-            fold_complaint(facts[item.event.case_id], name, record)
+            case_id = item.event.case_id
+            facts[case_id] = fold_complaint(facts.get(case_id), name, record)
     days: defaultdict[str, Days] = defaultdict(dict)
     for a in alerts:
         if a.kind == "SlaBreached" and a.rule_id == "COMPLAINT_ACKNOWLEDGE":
-            mark_ack_breached(facts[a.subject])
+            breached = facts.get(a.subject)
+            assert breached is not None, a.subject
+            breached.mark_ack_breached()
         record = {"due_at": a.due_at, "observed_at": a.observed_at}
         contribution = alert_contribution(a.kind, record, CASE_TYPES.get(a.rule_id))
         if contribution is not None:
             add_into(days[a.platform_id], *contribution, 1)
     for f in facts.values():
-        contribution = complaint_contribution(f)
-        if contribution is not None:
-            add_into(days[f["pl"]], *contribution, 1)
-            add_into(days[f"category:{f['cat']}"], *contribution, 1)
+        if f is not None:
+            contribution = f.contribution()
+            add_into(days[f.platform_id], *contribution, 1)
+            add_into(days[f"category:{f.category}"], *contribution, 1)
     cards = sim.outcome.scorecards()
     first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
     regulator = {
