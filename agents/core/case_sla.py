@@ -42,6 +42,8 @@ class Facts:
     channel: str | None = None
     priority: str | None = None
     category: str | None = None
+    reason_kinds: tuple[str, ...] = ()
+    """Refund reason kinds (e.g. ``no_reason_return``) for rules scoped to them."""
 
 
 def _next_due(clocks: tuple[SlaClock, ...]) -> datetime | None:
@@ -111,13 +113,16 @@ def apply_triggers(
         return state.model_copy(update=extra) if extra else state
     version = ctx.policy.version(state.policy_version)
     cal = ctx.calendar
+    started = cal.local_date(state.opened_at)
     clocks = list(state.clocks)
     cycles = dict(state.cycles)
     started_cycles = False
     case_id, platform_id = state.case_id, state.platform_id
     for trig in triggers:
         for rule, action in ctx.policy.actions(version.id, facts.case_type, trig.name):
-            if not rule.applies_to(facts.channel):
+            if not ctx.policy.rule_applies(
+                rule, channel=facts.channel, started=started, reason_kinds=facts.reason_kinds
+            ):
                 continue
             idx = next((i for i, c in enumerate(clocks) if c.rule_id == rule.id), None)
             if action is Action.STOP and idx is not None:

@@ -172,10 +172,11 @@ def test_each_case_keeps_the_policy_version_it_started_under(tmp_path: Path) -> 
     raw = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
     newer = yaml.safe_load(yaml.safe_dump(raw["versions"][0]))
     newer["id"], newer["effective_from"] = "SAMR-121", "2026-04-15"
+    newer.pop("effective_to")
     for rule in newer["rules"]:
         if rule["id"] == "COMPLAINT_ACKNOWLEDGE":
             rule["targets"] = {"URGENT": 2, "NORMAL": 12}
-    raw["versions"].append(newer)
+    raw["versions"][1] = newer  # the packaged SAMR-121, with the rules of SAMR-20
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(raw, allow_unicode=True))
     ctx = Context.load(policy)
