@@ -201,12 +201,8 @@ SAMR_121_RULES: tuple[RuleSpec, ...] = (
         cancel_on=_on("reopened"),
     ),
     replace(_BY_ID["REFUND_REVIEW"], default=15, no_reason_only=True),
-    replace(
-        _BY_ID["REFUND_PAYMENT"], no_reason_only=True, start_on=_on("goods_received")
-    ),
-    replace(
-        _BY_ID["REFUND_DELIBERATE_DELAY"], no_reason_only=True, start_on=_on("goods_received")
-    ),
+    replace(_BY_ID["REFUND_PAYMENT"], no_reason_only=True, start_on=_on("goods_received")),
+    replace(_BY_ID["REFUND_DELIBERATE_DELAY"], no_reason_only=True, start_on=_on("goods_received")),
     _BY_ID["RECTIFICATION_DEADLINE"],
 )
 VERSIONS: tuple[tuple[str, date, tuple[RuleSpec, ...]], ...] = (
@@ -215,9 +211,7 @@ VERSIONS: tuple[tuple[str, date, tuple[RuleSpec, ...]], ...] = (
 )
 """(version id, first day, rules): Order 20 until 2026-04-14, Order 121 from 2026-04-15."""
 KNOWN_POLICY_VERSIONS = frozenset(v for v, _, _ in VERSIONS)
-RULES: tuple[RuleSpec, ...] = SAMR_20_RULES + tuple(
-    r for r in SAMR_121_RULES if r.id not in _BY_ID
-)
+RULES: tuple[RuleSpec, ...] = SAMR_20_RULES + tuple(r for r in SAMR_121_RULES if r.id not in _BY_ID)
 """Every rule id of any version (one spec per id, for the case type of an id)."""
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 
