@@ -22,6 +22,9 @@ from schemas.families import (
 
 CASE_PARTITIONS = 4
 UNLIMITED = -1
+FROM_SCHEDULE = -2
+"""``TopicSpec.retention_ms`` default: take the family's entry of :data:`RETENTION`."""
+DAY_MS = 86_400_000
 
 
 class Family(StrEnum):
@@ -35,6 +38,46 @@ class Family(StrEnum):
     AUDIT = "audit"
     REGISTRY = "registry"
     ROSTER = "roster"
+    CALENDAR = "calendar"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a family's records are kept, and why (docs/decisions.md has the reasoning)."""
+
+    ms: int
+    why: str
+
+
+RETENTION: dict[Family, Retention] = {
+    Family.CASES: Retention(
+        4 * 365 * DAY_MS,
+        "transaction records: at least 3 years after the transaction (E-Commerce Law Art. 31; "
+        "Order 117 Art. 16, Order 123); +1 year because a record's clock starts at its first "
+        "event, not when the case completes",
+    ),
+    Family.ALERTS: Retention(4 * 365 * DAY_MS, "the bureau's decisions on those cases: as cases"),
+    Family.SLA: Retention(4 * 365 * DAY_MS, "clock history of those cases: as cases"),
+    Family.AUDIT: Retention(4 * 365 * DAY_MS, "hash-chain checkpoints must outlive what they seal"),
+    Family.ROSTER: Retention(UNLIMITED, "tiny; every replay needs the roster in force then"),
+    Family.CALENDAR: Retention(UNLIMITED, "tiny; every replay needs the calendar years"),
+    Family.REGISTRY: Retention(UNLIMITED, "compacted: the latest registration per platform"),
+    Family.INGRESS: Retention(
+        30 * DAY_MS,
+        "raw platform input: routed within seconds into the canonical topics (or dead-lettered);"
+        " 30 days outlasts the longest holiday outage (about 9 days) three times over",
+    ),
+    Family.BUREAU_INGRESS: Retention(30 * DAY_MS, "as platform ingress"),
+    Family.INBOX: Retention(
+        90 * DAY_MS, "copies of bureau decisions for platforms (the originals are canonical)"
+    ),
+    Family.DEADLETTER: Retention(
+        180 * DAY_MS,
+        "refused input (personal data masked): time for the platform to fix and redrive, and for "
+        "the monthly report to count it; nothing refused is a transaction record",
+    ),
+}
+"""The retention schedule per topic family (``regbus topics create`` / ``apply``)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +90,14 @@ class TopicSpec:
     key: str
     value_schemas: tuple[str, ...]
     description: str
-    retention_ms: int = UNLIMITED
+    retention_ms: int = FROM_SCHEDULE
+    """Milliseconds to keep records (-1 forever); by default the family's :data:`RETENTION`."""
     cleanup_policy: str = "delete"
     extra_config: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.retention_ms == FROM_SCHEDULE:
+            object.__setattr__(self, "retention_ms", RETENTION[self.family].ms)
 
     def config(self) -> dict[str, str]:
         cfg = {
