@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from schemas.families import (
     ALERT_EVENTS,
+    CALENDAR_EVENT,
     CASE_EVENTS,
     CLOCK_EVENTS,
     PLATFORM_EVENTS,
@@ -162,6 +163,10 @@ class Catalogue:
         return f"{self.prefix}.roster"
 
     @property
+    def calendar(self) -> str:
+        return f"{self.prefix}.calendar"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -209,9 +214,10 @@ class Catalogue:
                     Family.CASES,
                     self.case_partitions,
                     "case id",
-                    (*events, TICK_EVENT),
+                    (*events, TICK_EVENT, CALENDAR_EVENT),
                     f"Canonical, validated {fam.value} events in case order, plus the clock "
-                    "ticks that drive deadlines. Append-only, never compacted.",
+                    "ticks that drive deadlines and the calendar years operators publish. "
+                    "Append-only, never compacted.",
                 )
             )
         out += [
@@ -267,6 +273,17 @@ class Catalogue:
                 "and leader, with the day it takes effect (history kept, never compacted).",
             ),
         ]
+        out.append(
+            TopicSpec(
+                self.calendar,
+                Family.CALENDAR,
+                1,
+                "year",
+                (CALENDAR_EVENT,),
+                "PRC calendar years (holidays and make-up working days) loaded by operators with "
+                "`regbus calendar add`; every worker reads it from the start (history kept).",
+            )
+        )
         out.extend(self._extra)
         return out
 

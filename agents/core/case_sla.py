@@ -195,6 +195,25 @@ def fire(state: S, now: datetime, ctx: Context, out: list[Event]) -> S:
     return state.model_copy(update={"clocks": new_clocks, "next_due_at": _next_due(new_clocks)})
 
 
+def restate(state: S, now: datetime, ctx: Context, out: list[Event]) -> S:
+    """Recount every provisional clock whose unknown years ``ctx.calendar`` now knows, at once
+    (not at its next daily recheck): a calendar year was just published."""
+    cal = ctx.calendar
+    clocks = list(state.clocks)
+    touched = False
+    for i, clock in enumerate(clocks):
+        if not clock.unknown_years or not all(cal.knows_year(y) for y in clock.unknown_years):
+            continue
+        clock, changed = sla_clock.recompute(clock, now, cal)
+        clocks[i], touched = clock, True
+        if changed:
+            out.append(sla_clock.restated_event(clock, state.case_id, state.platform_id, now))
+    if not touched:
+        return state
+    new_clocks = tuple(clocks)
+    return state.model_copy(update={"clocks": new_clocks, "next_due_at": _next_due(new_clocks)})
+
+
 def due_entries(state: CaseBase) -> tuple[DueEntry, ...]:
     """Every pending deadline-index entry of the case: one per clock and kind."""
     entries: list[DueEntry] = []

@@ -58,6 +58,7 @@ from schemas.models.rectifications import (
     RectificationSubmitted,
     RectificationVerified,
 )
+from schemas.models.calendar import CalendarYearPublished
 from schemas.models.refunds import RefundPaid, RefundRequested, RefundReviewed
 from schemas.models.roster import RosterAssigned
 
@@ -100,6 +101,7 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     DeadLetterRecord,
     AuditCheckpoint,
     RosterAssigned,
+    CalendarYearPublished,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -126,6 +128,7 @@ __all__ = [
     "REFUND_TYPES",
     "AlertEvent",
     "AuditCheckpoint",
+    "CalendarYearPublished",
     "Category",
     "Channel",
     "ClockTicked",
