@@ -191,7 +191,6 @@ def attach(
 ) -> dict[CaseFamily, CaseProcessor]:
     """Register one batch agent and one state table per case family."""
     from agents.batching import attach_batch_agent
-
     from agents.calendar_years import read_published_years_now
     from streams.security import client_kwargs
 

@@ -30,6 +30,8 @@ from schemas.models import (
 )
 
 CALENDAR_YEAR_UNKNOWN = "CALENDAR_YEAR_UNKNOWN"
+SOURCE_LABEL = "依据/source:"
+"""Precedes the citation at the end of an SLA alert's detail (the report shows what follows)."""
 POLICY_VERSION_UNKNOWN = "POLICY_VERSION_UNKNOWN"
 
 
@@ -63,7 +65,7 @@ def threshold_alert(
     extra: dict[str, Any] = citation_fields(rule.source)
     if firing.kind == BREACH:
         style, cls = rule.breach or ladder.breach, SlaBreached
-        detail = f"{rule.title}: deadline {iso(clock.due_at)} passed ({rule.source.text()})"
+        detail = f"{rule.title}: deadline {iso(clock.due_at)} passed"
     elif firing.kind == ESCALATE:
         style, cls = ladder.leadership, EscalationRaised
         detail = (
@@ -74,8 +76,7 @@ def threshold_alert(
         style, cls = ladder.warning[firing.pct], SlaWarningRaised
         extra["threshold_pct"] = firing.pct
         detail = f"{rule.title}: {firing.pct}% of the time used, due {iso(clock.due_at)}"
-    if rule.provisional:
-        detail += " [暂定/provisional limit]"
+    detail += f" · {SOURCE_LABEL} {rule.source.text()}"  # text() ends in 暂定/provisional if so
     return cls.model_construct(
         event_id=common_id,
         case_id=case.case_id,

@@ -118,6 +118,20 @@ def _node_lines(node: Any) -> dict[tuple[str, int | None], int]:
     return lines
 
 
+def _list_scalars(node: Any) -> list[tuple[str, int, int, str]]:
+    """(key, index, line, text) of every scalar in a top-level list, in file order."""
+    out: list[tuple[str, int, int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(value_node, yaml.SequenceNode):
+                for i, item in enumerate(value_node.value):
+                    if isinstance(item, yaml.ScalarNode):
+                        out.append(
+                            (str(key_node.value), i, item.start_mark.line + 1, str(item.value))
+                        )
+    return out
+
+
 def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
     """Validate a year file's text; errors read ``<where>:<line>: <field>: <problem>``."""
     try:
@@ -130,15 +144,12 @@ def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
     try:
         raw = yaml.safe_load(text)
     except ValueError as exc:  # a date-like scalar that is no date (2027-13-01)
-        for (key, index), line in sorted(lines.items(), key=lambda kv: kv[1]):
-            if index is None:
-                continue
-            item = node.value[[str(k.value) for k, _ in node.value].index(key)][1].value[index]
+        for name, item_no, item_line, scalar in _list_scalars(node):
             try:
-                date.fromisoformat(str(item.value))
+                date.fromisoformat(scalar)
             except ValueError:
                 raise CalendarDataError(
-                    f"{where}:{line}: {key}[{index}]: {item.value!r} is not a YYYY-MM-DD date"
+                    f"{where}:{item_line}: {name}[{item_no}]: {scalar!r} is not a YYYY-MM-DD date"
                 ) from exc
         raise CalendarDataError(f"{where}: {exc}") from exc
     if not isinstance(raw, Mapping):
@@ -164,8 +175,8 @@ def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
         raise CalendarDataError(f"{where}:{lines.get((str(key), None), 1)}: {key}: unknown key")
     if "year" in raw and (not isinstance(raw["year"], int) or isinstance(raw["year"], bool)):
         raise CalendarDataError(f"{where}:{lines.get(('year', None), 1)}: year: not an integer")
-    line = lines.get(("year", None), 1)
-    return parse_year_data(raw, f"{where}:{line}", year)
+    year_line = lines.get(("year", None), 1)
+    return parse_year_data(raw, f"{where}:{year_line}", year)
 
 
 def load_year_files(data_dir: Path) -> list[YearData]:

@@ -6,9 +6,9 @@ the version in force at its start (or the one a ComplaintFiled v2 names in
 ``policy_rule_version``) and keeps it to the end. Every rule cites its source (an instrument
 with number and dates, plus the article) as a :class:`Citation`; a rule whose instrument was
 not yet in force when a case started does not apply to it, and unconfirmed values are
-``provisional``. Each rule says which lifecycle *triggers* start, stop, pause, resume, restart or cancel its
-clock; the triggers are the fixed vocabulary below, emitted by the state machines, so a new
-version can add, drop or retune clocks without code changes.
+``provisional``. Each rule says which lifecycle *triggers* start, stop, pause, resume,
+restart or cancel its clock; the triggers are the fixed vocabulary below, emitted by the
+state machines, so a new version can add, drop or retune clocks without code changes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -417,7 +418,7 @@ class _PolicyFile(_Frozen):
         if len(set(dates)) != len(dates):
             raise ValueError("two versions take effect on the same date")
         ordered = sorted(self.versions, key=lambda v: v.effective_from)
-        for older, newer in zip(ordered, ordered[1:], strict=False):
+        for older, newer in pairwise(ordered):
             if older.effective_to is None or older.effective_to + timedelta(days=1) != (
                 newer.effective_from
             ):

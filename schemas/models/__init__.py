@@ -16,6 +16,7 @@ from schemas.models.alerts import (
     SlaBreached,
     SlaWarningRaised,
 )
+from schemas.models.calendar import CalendarYearPublished
 from schemas.models.clock import (
     ClockTicked,
     SlaClockCancelled,
@@ -58,7 +59,6 @@ from schemas.models.rectifications import (
     RectificationSubmitted,
     RectificationVerified,
 )
-from schemas.models.calendar import CalendarYearPublished
 from schemas.models.refunds import RefundPaid, RefundRequested, RefundReviewed
 from schemas.models.roster import RosterAssigned
 

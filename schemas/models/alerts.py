@@ -26,10 +26,10 @@ class AlertEvent(Event):
     detail: str
     policy_version: str
     source_instrument: str | None = None
-    """Added in v2: the instrument the rule cites, title and number (e.g. 市场监督管理投诉举报处理办法
-    (国家市场监督管理总局令第121号)); null for alerts no rule cites, and in v1 records."""
+    """Added in v2: the instrument the rule cites, title and number (e.g. 市场监督管理投诉举报
+    处理办法 (国家市场监督管理总局令第121号)); null for alerts no rule cites, and in v1 records."""
     source_kind: str | None = None
-    """Added in v2: statute, regulation, practice or order (practice binds nobody but the bureau)."""
+    """Added in v2: statute, regulation, practice or order (practice binds only the bureau)."""
     source_article: str | None = None
     """Added in v2: the article cited (e.g. Art. 23(1)(五)); null when not confirmed."""
     source_promulgated: str | None = None

@@ -47,7 +47,10 @@ def test_a_march_complaint_replays_under_order_20(ctx: Context) -> None:
     )
     assert mediation.source_repealed == "2026-04-15"
     assert mediation.source_kind == "regulation" and mediation.provisional is False
-    assert "暂定" not in mediation.detail
+    assert (
+        "暂定" not in mediation.detail
+        and "依据/source: 市场监督管理投诉举报处理暂行办法" in mediation.detail
+    )
     statute = _breach(alerts, "CPL_HANDLE_NOTIFY")
     assert statute.source_instrument is not None and "消费者权益保护法" in statute.source_instrument
     assert (statute.source_article, statute.source_kind) == ("Art. 46", "statute")
@@ -70,29 +73,29 @@ def test_a_may_complaint_replays_under_order_121_with_provisional_flags(ctx: Con
         "2026-04-15",
     )
     assert mediation.source_repealed is None
-    assert mediation.provisional is True and "暂定/provisional" in mediation.detail
+    assert mediation.provisional is True and mediation.detail.endswith("暂定/provisional")
     # 60 plain days from the day after forwarding (05-12 … 07-10, a Friday)
     assert mediation.due_at == sh(2026, 7, 11)
     statute = _breach(alerts, "CPL_HANDLE_NOTIFY")
     assert statute.provisional is False  # the Consumer Protection Law is confirmed
     codec = EventCodec()  # the citation survives the v2 wire format
     for alert in (mediation, statute):
-        key, value, headers = codec.encode(alert, "/bureau/sla")
+        _key, value, headers = codec.encode(alert, "/bureau/sla")
         assert codec.decode(value, headers) == alert
 
 
 def test_platform_app_complaints_get_no_12345_clock_under_order_121(ctx: Context) -> None:
     at = sh(2026, 5, 11, 9)
-    state, out = fold([filed("c-app", at, channel=Channel.PLATFORM_APP)], ctx)
+    _state, out = fold([filed("c-app", at, channel=Channel.PLATFORM_APP)], ctx)
     started = {e.sla_id for e in out if isinstance(e, SlaClockStarted)}
     assert started == set()  # 12345 practice is for hotline work orders only
-    state, out = fold([filed("c-app-old", sh(2026, 3, 2, 9), channel=Channel.PLATFORM_APP)], ctx)
+    _state, out = fold([filed("c-app-old", sh(2026, 3, 2, 9), channel=Channel.PLATFORM_APP)], ctx)
     started = {e.sla_id for e in out if isinstance(e, SlaClockStarted)}
     assert started == {"COMPLAINT_ACKNOWLEDGE", "COMPLAINT_RESOLVE"}  # as SAMR-20 applied it
 
 
 def test_a_2020_replay_does_not_apply_the_2021_practice(ctx: Context) -> None:
-    state, out = fold([filed("c-2020", sh(2020, 6, 1, 9))], ctx)
+    _state, out = fold([filed("c-2020", sh(2020, 6, 1, 9))], ctx)
     started = {e.sla_id for e in out if isinstance(e, SlaClockStarted)}
     assert started == {"COMPLAINT_ACCEPT_DECISION", "CPL_HANDLE_NOTIFY"}
 
@@ -110,3 +113,16 @@ def test_order_73_clocks_time_no_reason_returns_only(ctx: Context) -> None:
     starts = {e.sla_id: e for e in out if isinstance(e, SlaClockStarted)}
     assert set(starts) == {"REFUND_REVIEW", "REFUND_PAYMENT", "REFUND_DELIBERATE_DELAY"}
     assert starts["REFUND_REVIEW"].due_at == sh(2026, 5, 27)  # 15 days from the request
+
+
+def test_the_audit_report_shows_the_citation_and_the_provisional_mark(ctx: Context) -> None:
+    from audit.html import _source_cell
+
+    _, alerts = _replay("c-report", sh(2026, 5, 11, 9), ctx)
+    cell = _source_cell(_breach(alerts, "COMPLAINT_MEDIATION").detail)
+    assert "国家市场监督管理总局令第121号" in cell and "Art. 23(1)(五)" in cell
+    assert "施行 2026-04-15" in cell and cell.endswith(
+        '<b class="provisional">暂定/provisional</b>'
+    )
+    plain = _source_cell(_breach(alerts, "CPL_HANDLE_NOTIFY").detail)
+    assert "Art. 46" in plain and "暂定" not in plain
