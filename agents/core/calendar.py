@@ -139,7 +139,7 @@ def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise CalendarDataError(f"{where}{line}: not YAML: {exc}") from exc
+        raise CalendarDataError(f"{where}{line}: cannot read: not YAML: {exc}") from exc
     lines = _node_lines(node)
     try:
         raw = yaml.safe_load(text)
@@ -162,17 +162,17 @@ def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
                 day = _as_date(value, at)
                 declared = raw.get("year", year)
                 if isinstance(declared, int) and day.year != declared:
-                    raise CalendarDataError(f"{at}: {day} is not in {declared}")
+                    raise CalendarDataError(f"{at}: {day} is outside {declared}")
                 if key == "workdays" and day.weekday() < 5:
                     raise CalendarDataError(
-                        f"{at}: {day} is a weekday; make-up working days are Saturdays/Sundays"
+                        f"{at}: {day} is a weekday; make-up working days must be weekend days"
                     )
                 if key == "workdays" and day in {
                     _as_date(h, at) for h in (raw.get("holidays") or [])
                 }:
-                    raise CalendarDataError(f"{at}: {day} is also listed as a holiday")
+                    raise CalendarDataError(f"{at}: {day} is both holiday and workday")
     for key in sorted(set(raw) - {"year", "source", "holidays", "workdays"}):
-        raise CalendarDataError(f"{where}:{lines.get((str(key), None), 1)}: {key}: unknown key")
+        raise CalendarDataError(f"{where}:{lines.get((str(key), None), 1)}: {key}: unknown keys")
     if "year" in raw and (not isinstance(raw["year"], int) or isinstance(raw["year"], bool)):
         raise CalendarDataError(f"{where}:{lines.get(('year', None), 1)}: year: not an integer")
     year_line = lines.get(("year", None), 1)
