@@ -190,10 +190,14 @@ def test_each_case_keeps_the_policy_version_it_started_under(tmp_path: Path) -> 
         occurred_at=before + timedelta(hours=14),
     )  # fmt: skip
     shifted = [
-        Step(before, old_case.model_copy(update={"occurred_at": before, "intake_at": before})),
+        Step(before, old_case.model_copy(update={
+            "occurred_at": before, "intake_at": before, "policy_rule_version": None,
+        })),  # fmt: skip
         Step(before + timedelta(hours=13), None),  # 13 h < 24 h: no breach under SAMR-20
         Step(old_ack.occurred_at, old_ack),
-        Step(after, new_case.model_copy(update={"occurred_at": after, "intake_at": after})),
+        Step(after, new_case.model_copy(update={
+            "occurred_at": after, "intake_at": after, "policy_rule_version": None,
+        })),  # fmt: skip
         Step(after + timedelta(hours=13), None),  # 13 h > 12 h: breach under SAMR-121
     ]
     folder, collector = _replay(build_log(CAT, shifted, EventCodec()), AsOf.at(
