@@ -171,7 +171,10 @@ def test_nth_and_count_agree(first: date, k: int, working: bool) -> None:
             "y.yaml:3: holidays[0]: 2026-12-31 is outside 2027",
         ),
         ("year: 2027\nholidays: []\nbogus: 1\n", "y.yaml:3: bogus: unknown key"),
-        ("year: 2027\nholidays: [2027-01-02]\nworkdays:\n  - 2027-01-02\n", "y.yaml:4: workdays[0]: 2027-01-02 is both"),
+        (
+            "year: 2027\nholidays: [2027-01-02]\nworkdays:\n  - 2027-01-02\n",
+            "y.yaml:4: workdays[0]: 2027-01-02 is both",
+        ),
         ("year: [\n", "y.yaml:2: cannot read"),
     ],
 )
