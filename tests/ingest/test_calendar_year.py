@@ -30,7 +30,7 @@ from streams.codec import EventCodec
 from streams.settings import Settings
 from streams.ticks import publish_ticks
 from streams.topics import Catalogue
-from tests.kafka_helpers import TopicReader, produce
+from tests.kafka_helpers import TopicReader, produce, wait_until
 
 SH = ZoneInfo("Asia/Shanghai")
 WAIT = 60.0
@@ -99,8 +99,12 @@ async def test_a_year_added_by_the_cli_restates_deadlines_in_running_and_later_w
         assert restated.clock_id == started.clock_id and restated.started_at == started.started_at
         assert restated.due_at == final_due
 
-    procs = first.parts.case_processors
-    assert all(p.ctx.calendar.knows_year(2027) for p in procs.values())
+    procs = first.parts.case_processors  # every family's agent got the broadcast, in its turn
+    await wait_until(
+        lambda: all(p.ctx.calendar.knows_year(2027) for p in procs.values()),
+        WAIT,
+        lambda: f"not every case agent applied 2027: {[p.counters for p in procs.values()]}",
+    )
     # a worker started later reads the calendar topic and agrees
     later = await ingress_worker(full=True)
     ctx = later.parts.case_processors[CaseFamily.COMPLAINTS].ctx
