@@ -16,10 +16,19 @@ from typing import Any
 
 import orjson
 
+from agents.calendar_years import year_data
 from agents.core import engine
 from agents.core.deadlines import DeadlineIndex
+from agents.core.sla_clock import RECHECK
 from schemas.families import CaseFamily
-from schemas.models import AlertEvent, ClockTicked, DeadLetterReason, Event, SlaClockEvent
+from schemas.models import (
+    AlertEvent,
+    CalendarYearPublished,
+    ClockTicked,
+    DeadLetterReason,
+    Event,
+    SlaClockEvent,
+)
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter
 from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
@@ -120,6 +129,17 @@ class CaseProcessor:
                                 case_id, rec.partition, index, engine.on_tick(state, now, self.ctx)
                             )
                     continue
+                if isinstance(event, CalendarYearPublished):
+                    # A year's holidays: recount this partition's provisional deadlines now.
+                    self.ctx = self.ctx.with_years([year_data(event)])
+                    self.counters["calendar_years"] = self.counters.get("calendar_years", 0) + 1
+                    waiting = sorted({e.case_id for e in index if e.kind == RECHECK})
+                    for case_id in waiting:
+                        state = load(case_id, rec.partition)
+                        if state is not None:
+                            decision = engine.restate_calendar(state, event.occurred_at, self.ctx)
+                            apply(case_id, rec.partition, index, decision)
+                    continue
                 self.counters["events"] += 1
                 state = load(event.case_id, rec.partition)
                 apply(event.case_id, rec.partition, index, engine.handle(state, event, self.ctx))
@@ -171,8 +191,18 @@ def attach(
 ) -> dict[CaseFamily, CaseProcessor]:
     """Register one batch agent and one state table per case family."""
     from agents.batching import attach_batch_agent
+    from agents.calendar_years import read_published_years_now
+    from streams.security import client_kwargs
 
     ctx = engine.default_context()
+    try:  # every year published so far, so a worker started later agrees with the others
+        published = read_published_years_now(settings.bootstrap, catalogue, client_kwargs())
+    except Exception:
+        log.exception("cannot read the calendar topic; published years apply when broadcast")
+        published = []
+    if published:
+        ctx = ctx.with_years(published)
+        log.info("calendar years from the calendar topic: %s", [y.year for y in published])
     processors: dict[CaseFamily, CaseProcessor] = {}
     for family in CaseFamily:
         proc = processors[family] = CaseProcessor(family, catalogue, ctx)

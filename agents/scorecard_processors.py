@@ -157,6 +157,8 @@ class CaseFactsProcessor:
                 )
                 self.counters["undecodable"] += 1
                 continue
+            if name == "CalendarYearPublished":
+                continue  # broadcast to the case topics for the case agents; no case of its own
             if name == "ClockTicked":
                 self.counters["ticks"] += 1
                 if rec.topic == self._complaints:

@@ -189,6 +189,20 @@ def _platforms(report: dict[str, Any]) -> str:
     return f'<section id="platforms"><h2>Platform scorecards</h2>{table}</section>'
 
 
+def _source_cell(detail: Any) -> str:
+    """The citation an alert's detail carries (instrument, article, dates), 暂定 marked."""
+    text = str(detail or "")
+    _, found, cited = text.rpartition("依据/source:")  # as agents/core/alerts.py writes it
+    if not found:
+        return ""
+    cited = cited.strip()
+    provisional = cited.endswith("暂定/provisional")
+    cell = _t(cited.removesuffix("暂定/provisional").rstrip(" ·"))
+    if provisional:
+        cell += ' <b class="provisional">暂定/provisional</b>'
+    return cell
+
+
 def _case_details(c: dict[str, Any]) -> str:
     timeline = _table(
         ["event", "occurred at", "log position", "logged at"],
@@ -210,11 +224,11 @@ def _case_details(c: dict[str, Any]) -> str:
         ],
     )
     alerts = _table(
-        ["alert", "rule", "level", "severity", "due", "observed at"],
+        ["alert", "rule", "level", "severity", "due", "observed at", "依据 / source"],
         [
             f"<tr><td>{_t(a['type'])}</td><td>{_t(a['rule_id'])}</td><td>{_t(a['level'])}</td>"
             f"<td>{_t(a['severity'])}</td><td>{_t(a['due_at'])}</td>"
-            f"<td>{_t(a['observed_at'])}</td></tr>"
+            f"<td>{_t(a['observed_at'])}</td><td>{_source_cell(a.get('detail'))}</td></tr>"
             for a in c["alerts"]
         ],
     )

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 __all__ = [
     "ALERT_EVENTS",
+    "CALENDAR_EVENT",
     "CASE_EVENTS",
     "CLOCK_EVENTS",
     "COMPLAINT_EVENTS",
@@ -62,6 +63,8 @@ CLOCK_EVENTS = (
     "SlaClockCancelled",
 )
 TICK_EVENT = "ClockTicked"
+CALENDAR_EVENT = "CalendarYearPublished"
+"""On the calendar topic, and broadcast to every case-topic partition like a tick."""
 CASE_EVENTS: dict[CaseFamily, tuple[str, ...]] = {
     CaseFamily.COMPLAINTS: COMPLAINT_EVENTS,
     CaseFamily.REFUNDS: REFUND_EVENTS,

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from schemas.families import (
     ALERT_EVENTS,
+    CALENDAR_EVENT,
     CASE_EVENTS,
     CLOCK_EVENTS,
     PLATFORM_EVENTS,
@@ -23,6 +24,9 @@ from streams.settings import DEFAULT_CASE_PARTITIONS, Settings
 
 CASE_PARTITIONS = DEFAULT_CASE_PARTITIONS
 UNLIMITED = -1
+FROM_SCHEDULE = -2
+"""``TopicSpec.retention_ms`` default: take the family's entry of :data:`RETENTION`."""
+DAY_MS = 86_400_000
 
 
 class Family(StrEnum):
@@ -36,6 +40,46 @@ class Family(StrEnum):
     AUDIT = "audit"
     REGISTRY = "registry"
     ROSTER = "roster"
+    CALENDAR = "calendar"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a family's records are kept, and why (docs/decisions.md has the reasoning)."""
+
+    ms: int
+    why: str
+
+
+RETENTION: dict[Family, Retention] = {
+    Family.CASES: Retention(
+        4 * 365 * DAY_MS,
+        "transaction records: at least 3 years after the transaction (E-Commerce Law Art. 31; "
+        "Order 117 Art. 16, Order 123); +1 year because a record's clock starts at its first "
+        "event, not when the case completes",
+    ),
+    Family.ALERTS: Retention(4 * 365 * DAY_MS, "the bureau's decisions on those cases: as cases"),
+    Family.SLA: Retention(4 * 365 * DAY_MS, "clock history of those cases: as cases"),
+    Family.AUDIT: Retention(4 * 365 * DAY_MS, "hash-chain checkpoints must outlive what they seal"),
+    Family.ROSTER: Retention(UNLIMITED, "tiny; every replay needs the roster in force then"),
+    Family.CALENDAR: Retention(UNLIMITED, "tiny; every replay needs the calendar years"),
+    Family.REGISTRY: Retention(UNLIMITED, "compacted: the latest registration per platform"),
+    Family.INGRESS: Retention(
+        30 * DAY_MS,
+        "raw platform input: routed within seconds into the canonical topics (or dead-lettered);"
+        " 30 days outlasts the longest holiday outage (about 9 days) three times over",
+    ),
+    Family.BUREAU_INGRESS: Retention(30 * DAY_MS, "as platform ingress"),
+    Family.INBOX: Retention(
+        90 * DAY_MS, "copies of bureau decisions for platforms (the originals are canonical)"
+    ),
+    Family.DEADLETTER: Retention(
+        180 * DAY_MS,
+        "refused input (personal data masked): time for the platform to fix and redrive, and for "
+        "the monthly report to count it; nothing refused is a transaction record",
+    ),
+}
+"""The retention schedule per topic family (``regbus topics create`` / ``apply``)."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +92,16 @@ class TopicSpec:
     key: str
     value_schemas: tuple[str, ...]
     description: str
-    retention_ms: int = UNLIMITED
+    retention_ms: int = FROM_SCHEDULE
+    """Milliseconds to keep records (-1 forever); by default the family's :data:`RETENTION`."""
     cleanup_policy: str = "delete"
     extra_config: tuple[tuple[str, str], ...] = ()
     replication_factor: int = 1
     min_insync_replicas: int = 1
+
+    def __post_init__(self) -> None:
+        if self.retention_ms == FROM_SCHEDULE:
+            object.__setattr__(self, "retention_ms", RETENTION[self.family].ms)
 
     def config(self) -> dict[str, str]:
         cfg = {
@@ -135,6 +184,10 @@ class Catalogue:
         return f"{self.prefix}.roster"
 
     @property
+    def calendar(self) -> str:
+        return f"{self.prefix}.calendar"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -183,9 +236,10 @@ class Catalogue:
                     Family.CASES,
                     self.case_partitions,
                     "case id",
-                    (*events, TICK_EVENT),
+                    (*events, TICK_EVENT, CALENDAR_EVENT),
                     f"Canonical, validated {fam.value} events in case order, plus the clock "
-                    "ticks that drive deadlines. Append-only, never compacted.",
+                    "ticks that drive deadlines and the calendar years operators publish. "
+                    "Append-only, never compacted.",
                 )
             )
         out += [
@@ -241,6 +295,17 @@ class Catalogue:
                 "and leader, with the day it takes effect (history kept, never compacted).",
             ),
         ]
+        out.append(
+            TopicSpec(
+                self.calendar,
+                Family.CALENDAR,
+                1,
+                "year",
+                (CALENDAR_EVENT,),
+                "PRC calendar years (holidays and make-up working days) loaded by operators with "
+                "`regbus calendar add`; every worker reads it from the start (history kept).",
+            )
+        )
         out.extend(self._extra)
         return self._replicated(out)
 

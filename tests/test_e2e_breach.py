@@ -46,6 +46,9 @@ def _filed(case_id: str, at: datetime) -> ComplaintFiled:
         office="HD-ZGC",
         consumer_ref="c-7f3a",
         intake_at=at,
+        # SAMR-121 times the 12345 acknowledgement for hotline work orders only; a platform-app
+        # complaint pinned to SAMR-20 keeps the 24 h clock this test is about.
+        policy_rule_version="SAMR-20",
     )
 
 

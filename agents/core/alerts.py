@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from agents.core.ids import alert_id, derive_id, iso
-from agents.core.policy import AlertStyle, PolicyVersion, Rule
+from agents.core.policy import AlertStyle, Citation, PolicyVersion, Rule
 from agents.core.sla_clock import BREACH, ESCALATE, Firing, SlaClock
 from agents.core.state import CaseBase
 from schemas.models import (
@@ -30,7 +30,23 @@ from schemas.models import (
 )
 
 CALENDAR_YEAR_UNKNOWN = "CALENDAR_YEAR_UNKNOWN"
+SOURCE_LABEL = "依据/source:"
+"""Precedes the citation at the end of an SLA alert's detail (the report shows what follows)."""
 POLICY_VERSION_UNKNOWN = "POLICY_VERSION_UNKNOWN"
+
+
+def citation_fields(source: Citation) -> dict[str, Any]:
+    """The v2 alert fields that cite a rule's source (instrument, article, dates, 暂定)."""
+    doc = source.doc
+    return {
+        "source_instrument": f"{doc.title} ({doc.number})",
+        "source_kind": doc.kind.value,
+        "source_article": source.article,
+        "source_promulgated": doc.promulgated.isoformat(),
+        "source_effective": doc.effective.isoformat(),
+        "source_repealed": None if doc.repealed is None else doc.repealed.isoformat(),
+        "provisional": source.is_provisional,
+    }
 
 
 def threshold_alert(
@@ -46,10 +62,10 @@ def threshold_alert(
     common_id = alert_id(clock.rule_id, firing.kind, case.case_id, clock.due_at)
     style: AlertStyle
     cls: type[AlertEvent]
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = citation_fields(rule.source)
     if firing.kind == BREACH:
         style, cls = rule.breach or ladder.breach, SlaBreached
-        detail = f"{rule.title}: deadline {iso(clock.due_at)} passed ({rule.source})"
+        detail = f"{rule.title}: deadline {iso(clock.due_at)} passed"
     elif firing.kind == ESCALATE:
         style, cls = ladder.leadership, EscalationRaised
         detail = (
@@ -60,6 +76,7 @@ def threshold_alert(
         style, cls = ladder.warning[firing.pct], SlaWarningRaised
         extra["threshold_pct"] = firing.pct
         detail = f"{rule.title}: {firing.pct}% of the time used, due {iso(clock.due_at)}"
+    detail += f" · {SOURCE_LABEL} {rule.source.text()}"  # text() ends in 暂定/provisional if so
     return cls.model_construct(
         event_id=common_id,
         case_id=case.case_id,

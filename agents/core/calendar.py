@@ -103,21 +103,98 @@ def parse_year_data(raw: Mapping[str, Any], where: str, year: int | None = None)
     return YearData(declared, days["holidays"], days["workdays"], str(source))
 
 
+def _node_lines(node: Any) -> dict[tuple[str, int | None], int]:
+    """Line numbers (1-based) of a year file's top-level keys ``(key, None)`` and list items
+    ``(key, index)``, for error messages."""
+    lines: dict[tuple[str, int | None], int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        lines[(key, None)] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.SequenceNode):
+            for i, item in enumerate(value_node.value):
+                lines[(key, i)] = item.start_mark.line + 1
+    return lines
+
+
+def _list_scalars(node: Any) -> list[tuple[str, int, int, str]]:
+    """(key, index, line, text) of every scalar in a top-level list, in file order."""
+    out: list[tuple[str, int, int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(value_node, yaml.SequenceNode):
+                for i, item in enumerate(value_node.value):
+                    if isinstance(item, yaml.ScalarNode):
+                        out.append(
+                            (str(key_node.value), i, item.start_mark.line + 1, str(item.value))
+                        )
+    return out
+
+
+def parse_year_text(text: str, where: str, year: int | None = None) -> YearData:
+    """Validate a year file's text; errors read ``<where>:<line>: <field>: <problem>``."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise CalendarDataError(f"{where}{line}: cannot read: not YAML: {exc}") from exc
+    lines = _node_lines(node)
+    try:
+        raw = yaml.safe_load(text)
+    except ValueError as exc:  # a date-like scalar that is no date (2027-13-01)
+        for name, item_no, item_line, scalar in _list_scalars(node):
+            try:
+                date.fromisoformat(scalar)
+            except ValueError:
+                raise CalendarDataError(
+                    f"{where}:{item_line}: {name}[{item_no}]: {scalar!r} is not a YYYY-MM-DD date"
+                ) from exc
+        raise CalendarDataError(f"{where}: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise CalendarDataError(f"{where}:1: expected a mapping with year, holidays, workdays")
+    for key in ("holidays", "workdays"):
+        values = raw.get(key) or []
+        if isinstance(values, list):
+            for i, value in enumerate(values):
+                at = f"{where}:{lines.get((key, i), lines.get((key, None), 1))}: {key}[{i}]"
+                day = _as_date(value, at)
+                declared = raw.get("year", year)
+                if isinstance(declared, int) and day.year != declared:
+                    raise CalendarDataError(f"{at}: {day} is outside {declared}")
+                if key == "workdays" and day.weekday() < 5:
+                    raise CalendarDataError(
+                        f"{at}: {day} is a weekday; make-up working days must be weekend days"
+                    )
+                if key == "workdays" and day in {
+                    _as_date(h, at) for h in (raw.get("holidays") or [])
+                }:
+                    raise CalendarDataError(f"{at}: {day} is both holiday and workday")
+    for key in sorted(set(raw) - {"year", "source", "holidays", "workdays"}):
+        raise CalendarDataError(f"{where}:{lines.get((str(key), None), 1)}: {key}: unknown keys")
+    if "year" in raw and (not isinstance(raw["year"], int) or isinstance(raw["year"], bool)):
+        raise CalendarDataError(f"{where}:{lines.get(('year', None), 1)}: year: not an integer")
+    year_line = lines.get(("year", None), 1)
+    return parse_year_data(raw, f"{where}:{year_line}", year)
+
+
 def load_year_files(data_dir: Path) -> list[YearData]:
-    """Read every ``<year>.yaml`` in ``data_dir`` (files starting with "_" are ignored)."""
+    """Read every ``<year>.yaml`` in ``data_dir`` (files starting with "_" and examples named
+    ``*.example.yaml`` are ignored)."""
     if not data_dir.is_dir():
         return []
     years: list[YearData] = []
     for path in sorted(data_dir.glob("*.yaml")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_") or path.name.endswith(".example.yaml"):
             continue
         if not path.stem.isdigit() or len(path.stem) != 4:
             raise CalendarDataError(f"{path}: calendar files are named <year>.yaml")
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
             raise CalendarDataError(f"{path}: cannot read: {exc}") from exc
-        years.append(parse_year_data(raw, str(path), int(path.stem)))
+        years.append(parse_year_text(text, str(path), int(path.stem)))
     return years
 
 
@@ -167,6 +244,14 @@ class WorkingCalendar:
         self._working: dict[date, bool] = {}
         self._day_start: dict[date, datetime] = {}
         self._nth: dict[tuple[date, int, bool], date] = {}
+
+    def with_years(self, years: Iterable[YearData]) -> WorkingCalendar:
+        """A new calendar with ``years`` added (each replaces what this one had for its year);
+        how a published CalendarYearPublished reaches a running worker."""
+        return WorkingCalendar(None, use_library=False, years=[*self._years.values(), *years])
+
+    def year_data(self, year: int) -> YearData | None:
+        return self._years.get(year)
 
     # ---- years -------------------------------------------------------------------------
     @property

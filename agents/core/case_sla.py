@@ -42,6 +42,8 @@ class Facts:
     channel: str | None = None
     priority: str | None = None
     category: str | None = None
+    reason_kinds: tuple[str, ...] = ()
+    """Refund reason kinds (e.g. ``no_reason_return``) for rules scoped to them."""
 
 
 def _next_due(clocks: tuple[SlaClock, ...]) -> datetime | None:
@@ -111,13 +113,16 @@ def apply_triggers(
         return state.model_copy(update=extra) if extra else state
     version = ctx.policy.version(state.policy_version)
     cal = ctx.calendar
+    started = cal.local_date(state.opened_at)
     clocks = list(state.clocks)
     cycles = dict(state.cycles)
     started_cycles = False
     case_id, platform_id = state.case_id, state.platform_id
     for trig in triggers:
         for rule, action in ctx.policy.actions(version.id, facts.case_type, trig.name):
-            if not rule.applies_to(facts.channel):
+            if not ctx.policy.rule_applies(
+                rule, channel=facts.channel, started=started, reason_kinds=facts.reason_kinds
+            ):
                 continue
             idx = next((i for i, c in enumerate(clocks) if c.rule_id == rule.id), None)
             if action is Action.STOP and idx is not None:
@@ -186,6 +191,25 @@ def fire(state: S, now: datetime, ctx: Context, out: list[Event]) -> S:
         if touched:
             state = _calendar_signals(state, clock, version, ctx, now, out)
         clocks[i] = clock
+    new_clocks = tuple(clocks)
+    return state.model_copy(update={"clocks": new_clocks, "next_due_at": _next_due(new_clocks)})
+
+
+def restate(state: S, now: datetime, ctx: Context, out: list[Event]) -> S:
+    """Recount every provisional clock whose unknown years ``ctx.calendar`` now knows, at once
+    (not at its next daily recheck): a calendar year was just published."""
+    cal = ctx.calendar
+    clocks = list(state.clocks)
+    touched = False
+    for i, clock in enumerate(clocks):
+        if not clock.unknown_years or not all(cal.knows_year(y) for y in clock.unknown_years):
+            continue
+        clock, changed = sla_clock.recompute(clock, now, cal)
+        clocks[i], touched = clock, True
+        if changed:
+            out.append(sla_clock.restated_event(clock, state.case_id, state.platform_id, now))
+    if not touched:
+        return state
     new_clocks = tuple(clocks)
     return state.model_copy(update={"clocks": new_clocks, "next_due_at": _next_due(new_clocks)})
 

@@ -5,10 +5,11 @@ There is deliberately no clock here: time reaches the core only as event times a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.core.calendar import DEFAULT_CALENDAR_DIR, WorkingCalendar
+from agents.core.calendar import DEFAULT_CALENDAR_DIR, WorkingCalendar, YearData
 from agents.core.policy import PolicyBook
 
 
@@ -23,3 +24,7 @@ class Context:
     ) -> Context:
         """The packaged policy and calendar data (or the given files)."""
         return cls(PolicyBook.load(policy_path), WorkingCalendar(calendar_dir))
+
+    def with_years(self, years: Iterable[YearData]) -> Context:
+        """The same policy with calendar years added (a published CalendarYearPublished)."""
+        return Context(self.policy, self.calendar.with_years(years))

@@ -25,7 +25,7 @@ from pydantic import Field, TypeAdapter
 from agents.core import complaint, rectification, refund
 from agents.core.alerts import policy_version_alert, violation_alert
 from agents.core.calendar import WorkingCalendar
-from agents.core.case_sla import Facts, Trigger, apply_triggers, due_entries, fire
+from agents.core.case_sla import Facts, Trigger, apply_triggers, due_entries, fire, restate
 from agents.core.complaint import ComplaintState
 from agents.core.context import Context
 from agents.core.deadlines import DueEntry
@@ -248,6 +248,15 @@ def on_tick(state: CaseState, now: datetime, ctx: Context) -> Decision:
     return Decision(new, out, due_entries(new))
 
 
+def restate_calendar(state: CaseState, now: datetime, ctx: Context) -> Decision:
+    """Recount the case's provisional deadlines with ``ctx``'s calendar (a year was just
+    published), restating every due instant that moved. Nothing fires here: thresholds fire
+    at the next tick, on the partition's own clock (``now`` only dates the restatement)."""
+    out: list[Event] = []
+    new = restate(state, now, ctx, out)
+    return Decision(new, out, due_entries(new))
+
+
 def default_context() -> Context:
     """The packaged policy and calendar data (``Context.load()``), loaded once per worker."""
     return Context.load()
@@ -292,6 +301,7 @@ __all__ = [
     "handle",
     "load_state",
     "on_tick",
+    "restate_calendar",
     "state_from_json",
     "state_to_json",
 ]

@@ -42,6 +42,9 @@ class RefundState(CaseBase):
     requested_fen: int
     goods_received_at: datetime | None = None
     complaint_case_id: str | None = None
+    reason_kinds: tuple[str, ...] = ()
+    """The policy's reason kinds the request's free-text reason falls under (the reason
+    itself is not kept in state)."""
     decision: ReviewDecision | None = None
     approved_fen: int | None = None
     paid_fen: int = 0
@@ -49,7 +52,9 @@ class RefundState(CaseBase):
 
 
 def facts(state: RefundState) -> Facts:
-    return FACTS
+    if not state.reason_kinds:
+        return FACTS
+    return Facts(CaseType.REFUND, reason_kinds=state.reason_kinds)
 
 
 def open_case(event: RefundRequested, version: PolicyVersion) -> tuple[RefundState, list[Trigger]]:
@@ -61,6 +66,7 @@ def open_case(event: RefundRequested, version: PolicyVersion) -> tuple[RefundSta
         requested_fen=event.amount_fen,
         goods_received_at=event.goods_received_at,
         complaint_case_id=event.complaint_case_id,
+        reason_kinds=version.reason_kinds(event.reason),
         decision=None,
         approved_fen=None,
         paid_fen=0,

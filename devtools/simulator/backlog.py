@@ -16,7 +16,14 @@ from datetime import date, datetime, timedelta
 from devtools.simulator.behaviour import BEHAVIOURS, Delay
 from devtools.simulator.config import SimConfig
 from devtools.simulator.platforms import LINES, SimPlatform
-from devtools.simulator.scripts import OFFICES, CaseScript, complaint, rectification, refund
+from devtools.simulator.scripts import (
+    NO_REASON_RETURN,
+    OFFICES,
+    CaseScript,
+    complaint,
+    rectification,
+    refund,
+)
 from devtools.simulator.workcal import at_local, end_of, local_day, nth_day
 from schemas.models import (
     Channel,
@@ -97,10 +104,17 @@ def carried_over(
     _unpaid_refund(s, requested, cfg.start_at + timedelta(days=s.rng.uniform(1, min(6, last + 1))))
     out.append(s)
 
-    # A refund request nobody reviewed within the week the three-step flow allows.
+    # A no-reason return nobody handled within the 15 days of Order 73 Art. 9(1) (SAMR-121;
+    # under SAMR-20 the bureau's 7-day three-step practice).
     s = new_script(platform, "R")
-    requested = cfg.start_at - timedelta(days=s.rng.uniform(5, 8))
-    refund(s, b, requested, review_delay=_until(requested, cfg.start_at, s, last))
+    requested = cfg.start_at - timedelta(days=s.rng.uniform(15.5, 17))
+    refund(
+        s,
+        b,
+        requested,
+        review_delay=_until(requested, cfg.start_at, s, last),
+        reason=NO_REASON_RETURN,
+    )
     out.append(s)
 
     if traits.spot_checks:  # last month's spot check: an order already past its deadline
@@ -191,7 +205,7 @@ def _unpaid_refund(s: CaseScript, requested: datetime, paid: datetime) -> None:
         RefundRequested,
         order_ref=f"o-{rng.getrandbits(40):010x}",
         amount_fen=amount,
-        reason="goods damaged in delivery",
+        reason=NO_REASON_RETURN,  # Order 73 Art. 9(2) covers no-reason returns only
         goods_received_at=requested - timedelta(hours=2),
     )
     s.by_platform(

@@ -10,19 +10,21 @@ the documented state machines; nothing is imported from ``agents.core``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from devtools.simulator.clock import BREACH, ESCALATE, SimClock, TickGrid
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.rules import (
     BREACH_LEVEL,
     ESCALATION_STYLE,
+    KNOWN_POLICY_VERSIONS,
     PAUSING_REASONS,
-    RULES_BY_CASE,
+    RULES_BY_VERSION,
     SIGNAL_STYLE,
     VIOLATION_STYLE,
     WARNING_STYLE,
     RuleSpec,
+    version_on,
 )
 from devtools.simulator.scorecards import ACK_RULE, ComplaintFacts
 from devtools.simulator.workcal import local_day
@@ -53,7 +55,6 @@ from schemas.models import (
     Severity,
 )
 
-KNOWN_POLICY_VERSIONS = frozenset({"SAMR-20"})
 OPENERS: dict[type[Event], str] = {
     ComplaintFiled: "complaint",
     RefundRequested: "refund",
@@ -94,6 +95,10 @@ class CaseOracle:
         self.channel: Channel | None = None
         self.priority: Priority | None = None
         self.category: Category | None = None
+        self.version = ""
+        """The policy version the case is pinned to (by its start day)."""
+        self.started: date | None = None
+        self.refund_reason: str | None = None
         self.clocks: dict[str, SimClock] = {}
         self.last_obs: datetime | None = None
         self.met: dict[str, bool] = {}
@@ -233,6 +238,9 @@ class CaseOracle:
                 event.platform_id, event.category.value, event.channel, local_day(event.intake_at)
             )
             version = event.policy_rule_version
+            self.version = version_on(local_day(event.intake_at))
+            if version is not None and version in KNOWN_POLICY_VERSIONS:
+                self.version = version
             if version is not None and version not in KNOWN_POLICY_VERSIONS:
                 level, severity = SIGNAL_STYLE
                 self._alert(
@@ -245,14 +253,18 @@ class CaseOracle:
                     at,
                 )
             start = event.intake_at if event.channel is Channel.HOTLINE_12345 else at
+            self.started = local_day(start)
             triggers = [("filed", start, None)]
         elif isinstance(event, RefundRequested):
+            self.version, self.started = version_on(local_day(at)), local_day(at)
+            self.refund_reason = event.reason
             self.status = "REQUESTED"
             triggers = [("requested", at, None)]
             if event.goods_received_at is not None:
                 self.goods_received = True
                 triggers.append(("goods_received", event.goods_received_at, None))
         else:
+            self.version, self.started = version_on(local_day(at)), local_day(at)
             self.status = "FINDING"
             triggers = [("finding", at, None)]
         self._apply(triggers)
@@ -370,10 +382,11 @@ class CaseOracle:
 
     # ---- clocks --------------------------------------------------------------------------
     def _apply(self, triggers: list[Trigger]) -> None:
-        assert self.kind is not None
+        assert self.kind is not None and self.started is not None
+        rules = RULES_BY_VERSION[(self.version, self.kind)]
         for name, at, deadline in triggers:
-            for rule in RULES_BY_CASE[self.kind]:
-                if rule.applies(self.channel):
+            for rule in rules:
+                if rule.applies_to_case(self.channel, self.started, self.refund_reason):
                     self._act(rule, name, at, deadline)
 
     def _act(self, rule: RuleSpec, name: str, at: datetime, deadline: datetime | None) -> None:

@@ -1,4 +1,4 @@
-"""The SLA rules as docs/policy.md states them (version SAMR-20), written down a second time.
+"""The SLA rules as docs/policy.md states them (SAMR-20 and SAMR-121), written down a second time.
 
 The simulator predicts alerts from this table and its own clock model (:mod:`.oracle`), never
 from ``agents.core`` or by executing ``sla_policy.yaml``: a test then compares two independent
@@ -8,7 +8,8 @@ rule added there cannot silently escape the simulator's coverage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 
 from schemas.models import Category, Channel, Level, Priority, Severity, SuspendReason
@@ -22,6 +23,9 @@ class Unit(StrEnum):
 
 
 BUREAU_CHANNELS = frozenset({Channel.HOTLINE_12345, Channel.HOTLINE_12315, Channel.BUREAU_REFERRAL})
+HOTLINE_ONLY = frozenset({Channel.HOTLINE_12345})
+NO_REASON_MARKERS = ("无理由", "no-reason", "no reason")
+"""A refund reason naming a no-reason return (七天无理由退货), as docs/policy.md lists them."""
 RETROACTIVE_CHANNELS = frozenset({Channel.HOTLINE_12345})
 PAUSING_REASONS = frozenset(
     {SuspendReason.TESTING, SuspendReason.APPRAISAL, SuspendReason.ODR_NEGOTIATION}
@@ -39,6 +43,12 @@ class RuleSpec:
     by_priority: dict[Priority, int] = field(default_factory=dict)
     by_category: dict[Category, int] = field(default_factory=dict)
     bureau_only: bool = False
+    channels: frozenset[Channel] | None = None
+    """Only these complaint channels (None = all; ``bureau_only`` = BUREAU_CHANNELS)."""
+    since: date = date(2020, 1, 1)
+    """The day the rule's source took effect: cases started earlier do not get the clock."""
+    no_reason_only: bool = False
+    """Refund rules of Order 73 Art. 9 / CPL Art. 25: no-reason returns only."""
     warnings: tuple[int, ...] = (50, 75)
     breach_severity: Severity = Severity.MAJOR
     start_on: frozenset[str] = frozenset()
@@ -56,19 +66,35 @@ class RuleSpec:
         return self.default
 
     def applies(self, channel: Channel | None) -> bool:
+        if self.channels is not None:
+            return channel is None or channel in self.channels
         return not self.bureau_only or channel in BUREAU_CHANNELS
+
+    def applies_to_case(
+        self, channel: Channel | None, started: date, refund_reason: str | None
+    ) -> bool:
+        if not self.applies(channel) or started < self.since:
+            return False
+        if not self.no_reason_only:
+            return True
+        text = (refund_reason or "").casefold()
+        return any(m.casefold() in text for m in NO_REASON_MARKERS)
 
 
 def _on(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-RULES: tuple[RuleSpec, ...] = (
+_PRACTICE_12345 = date(2021, 1, 1)
+"""The Beijing 12345 draft standard (2021) is applied from 2021 (docs/policy.md)."""
+
+SAMR_20_RULES: tuple[RuleSpec, ...] = (
     RuleSpec(
         "COMPLAINT_ACKNOWLEDGE",
         "complaint",
         Unit.HOURS,
         by_priority={Priority.URGENT: 2, Priority.NORMAL: 24},
+        since=_PRACTICE_12345,
         start_on=_on("filed"),
         stop_on=_on("acknowledged"),
     ),
@@ -96,6 +122,7 @@ RULES: tuple[RuleSpec, ...] = (
         Unit.CALENDAR_DAYS,
         7,
         by_category={Category.SECONDHAND_VALUATION: 15, Category.FOOD_SAFETY: 15},
+        since=_PRACTICE_12345,
         start_on=_on("filed", "reopened"),
         stop_on=_on("resolved"),
         pauses=True,
@@ -155,9 +182,52 @@ RULES: tuple[RuleSpec, ...] = (
         stop_on=_on("verified"),
     ),
 )
+_BY_ID = {r.id: r for r in SAMR_20_RULES}
+SAMR_121_RULES: tuple[RuleSpec, ...] = (
+    replace(_BY_ID["COMPLAINT_ACKNOWLEDGE"], channels=HOTLINE_ONLY),
+    _BY_ID["COMPLAINT_ACCEPT_DECISION"],  # 7 working days (provisional under Order 121)
+    _BY_ID["CPL_HANDLE_NOTIFY"],
+    replace(_BY_ID["COMPLAINT_RESOLVE"], channels=HOTLINE_ONLY),
+    replace(_BY_ID["COMPLAINT_MEDIATION"], unit=Unit.CALENDAR_DAYS, default=60),
+    _BY_ID["ODR_NEGOTIATION"],
+    RuleSpec(
+        "COMPLAINT_RETURN_VISIT",
+        "complaint",
+        Unit.WORKING_DAYS,
+        5,
+        bureau_only=True,
+        start_on=_on("resolved"),
+        stop_on=_on("feedback"),
+        cancel_on=_on("reopened"),
+    ),
+    replace(_BY_ID["REFUND_REVIEW"], default=15, no_reason_only=True),
+    replace(_BY_ID["REFUND_PAYMENT"], no_reason_only=True, start_on=_on("goods_received")),
+    replace(_BY_ID["REFUND_DELIBERATE_DELAY"], no_reason_only=True, start_on=_on("goods_received")),
+    _BY_ID["RECTIFICATION_DEADLINE"],
+)
+VERSIONS: tuple[tuple[str, date, tuple[RuleSpec, ...]], ...] = (
+    ("SAMR-20", date(2020, 1, 1), SAMR_20_RULES),
+    ("SAMR-121", date(2026, 4, 15), SAMR_121_RULES),
+)
+"""(version id, first day, rules): Order 20 until 2026-04-14, Order 121 from 2026-04-15."""
+KNOWN_POLICY_VERSIONS = frozenset(v for v, _, _ in VERSIONS)
+RULES: tuple[RuleSpec, ...] = SAMR_20_RULES + tuple(r for r in SAMR_121_RULES if r.id not in _BY_ID)
+"""Every rule id of any version (one spec per id, for the case type of an id)."""
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
-RULES_BY_CASE: dict[str, tuple[RuleSpec, ...]] = {
-    kind: tuple(r for r in RULES if r.case_type == kind)
+
+
+def version_on(day: date) -> str:
+    """The version in force on ``day`` (days before the first use the first)."""
+    current = VERSIONS[0][0]
+    for vid, first, _ in VERSIONS:
+        if first <= day:
+            current = vid
+    return current
+
+
+RULES_BY_VERSION: dict[tuple[str, str], tuple[RuleSpec, ...]] = {
+    (vid, kind): tuple(r for r in rules if r.case_type == kind)
+    for vid, _, rules in VERSIONS
     for kind in ("complaint", "refund", "rectification")
 }
 

@@ -58,10 +58,12 @@ NEGATIVE_LIST = (
     "NL-05 misleading countdown pressure ('3-2-1 link')",
     "NL-06 undisclosed paid promotion",
 )
+NO_REASON_RETURN = "no-reason 7-day return"
+"""The reason of a no-reason return (七天无理由退货), the only refunds the statutory clocks time."""
 REFUND_REASONS = (
     "goods damaged in delivery",
     "not as described",
-    "no-reason 7-day return",
+    NO_REASON_RETURN,
     "valuation dispute",
     "order not delivered",
 )
@@ -287,6 +289,7 @@ def refund(
     *,
     review_delay: Delay | None = None,
     pay_delay: Delay | None = None,
+    reason: str | None = None,
 ) -> None:
     """A three-step refund requested at ``t0``; ``violation`` makes it break the flow."""
     rng = s.rng
@@ -308,7 +311,7 @@ def refund(
         RefundRequested,
         order_ref=f"o-{rng.getrandbits(40):010x}",
         amount_fen=amount,
-        reason=rng.choice(REFUND_REASONS),
+        reason=reason if reason is not None else rng.choice(REFUND_REASONS),
         goods_received_at=goods,
     )
     if violation == "ILLEGAL_TRANSITION":  # the same refund requested a second time

@@ -23,6 +23,7 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("broker", "regbus.cli.broker", "app"),
     ("topics", "regbus.cli.topics", "app"),
+    ("calendar", "regbus.cli.calendar", "app"),
     ("alerts", "regbus.cli.alerts", "app"),
     ("schemas", "regbus.cli.schemas", "app"),
     ("platform", "regbus.cli.platform", "app"),

@@ -1,5 +1,5 @@
-"""``regbus topics create | ls | tail | lag``: the catalogue, and a kcat-like look at a topic
-with our decoding."""
+"""``regbus topics create | apply | ls | tail | lag``: the catalogue, its retention schedule,
+and a kcat-like look at a topic with our decoding."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from aiokafka.errors import KafkaConnectionError
 
 from regbus.cli._output import console as make_console
 from regbus.cli._output import fail, print_json, print_ndjson_line, shown, table
-from streams.admin import ensure_topics
+from streams.admin import apply_topic_configs, ensure_topics
 from streams.registry import load_platforms
 from streams.settings import Settings
-from streams.topics import Catalogue
+from streams.topics import DAY_MS, Catalogue
 
 app = typer.Typer(help="Topics declared in the catalogue.", no_args_is_help=True)
 console = make_console()
@@ -33,6 +33,22 @@ def create() -> None:
     console.print(
         f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else "")
     )
+
+
+@app.command()
+def apply(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the differences, change nothing."),
+) -> None:
+    """Make existing topics' configs (retention above all) match the catalogue's schedule."""
+    settings = Settings.from_env()
+    specs = catalogue(settings).specs()
+    diffs = asyncio.run(apply_topic_configs(settings.bootstrap, specs, dry_run=dry_run))
+    columns = ("topic", "config", "was", "now" if not dry_run else "would be")
+    rows = [(name, key, "(unset)" if was is None else was, now) for name, key, was, now in diffs]
+    if diffs:
+        console.print(table(columns, rows))
+    verb = "would change" if dry_run else "changed"
+    console.print(f"{verb} {len(diffs)} value(s) on {len({d[0] for d in diffs})} topic(s)")
 
 
 @app.command("ls")
@@ -58,8 +74,18 @@ def ls(as_json: bool = typer.Option(False, "--json", help="one JSON document")) 
             }
         )
         return
-    columns = ("topic", "partitions", "key", "cleanup", "retention.ms")
-    rows = [(s.name, s.partitions, s.key, s.cleanup_policy, s.retention_ms) for s in specs]
+    columns = ("topic", "partitions", "key", "cleanup", "retention.ms", "retention")
+    rows = [
+        (
+            s.name,
+            s.partitions,
+            s.key,
+            s.cleanup_policy,
+            s.retention_ms,
+            "forever" if s.retention_ms < 0 else f"{s.retention_ms // DAY_MS} d",
+        )
+        for s in specs
+    ]
     console.print(table(columns, rows))
 
 

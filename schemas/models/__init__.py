@@ -16,6 +16,7 @@ from schemas.models.alerts import (
     SlaBreached,
     SlaWarningRaised,
 )
+from schemas.models.calendar import CalendarYearPublished
 from schemas.models.clock import (
     ClockTicked,
     SlaClockCancelled,
@@ -100,6 +101,7 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     DeadLetterRecord,
     AuditCheckpoint,
     RosterAssigned,
+    CalendarYearPublished,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -126,6 +128,7 @@ __all__ = [
     "REFUND_TYPES",
     "AlertEvent",
     "AuditCheckpoint",
+    "CalendarYearPublished",
     "Category",
     "Channel",
     "ClockTicked",

@@ -25,6 +25,21 @@ class AlertEvent(Event):
     observed_at: UtcDatetime
     detail: str
     policy_version: str
+    source_instrument: str | None = None
+    """Added in v2: the instrument the rule cites, title and number (e.g. 市场监督管理投诉举报
+    处理办法 (国家市场监督管理总局令第121号)); null for alerts no rule cites, and in v1 records."""
+    source_kind: str | None = None
+    """Added in v2: statute, regulation, practice or order (practice binds only the bureau)."""
+    source_article: str | None = None
+    """Added in v2: the article cited (e.g. Art. 23(1)(五)); null when not confirmed."""
+    source_promulgated: str | None = None
+    """Added in v2: the instrument's promulgation date, YYYY-MM-DD."""
+    source_effective: str | None = None
+    """Added in v2: the date the instrument took effect, YYYY-MM-DD."""
+    source_repealed: str | None = None
+    """Added in v2: the date the instrument was repealed, YYYY-MM-DD; null while in force."""
+    provisional: bool = False
+    """Added in v2: the limit or article is not yet confirmed against the official text (暂定)."""
 
 
 class SlaWarningRaised(AlertEvent):

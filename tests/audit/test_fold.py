@@ -167,15 +167,23 @@ def test_window_keeps_cases_opened_inside_it(scenario, ctx) -> None:
     assert folder.stats.cases_before_window > 0
 
 
+def _moved(filed, when):  # type: ignore[no-untyped-def]
+    """The scenario's complaints name SAMR-20; these must pick the version by their date."""
+    return filed.model_copy(
+        update={"occurred_at": when, "intake_at": when, "policy_rule_version": None}
+    )
+
+
 def test_each_case_keeps_the_policy_version_it_started_under(tmp_path: Path) -> None:
     """A log spanning a policy change: SAMR-121 (12 h acknowledgement) from 2026-04-15."""
     raw = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
     newer = yaml.safe_load(yaml.safe_dump(raw["versions"][0]))
     newer["id"], newer["effective_from"] = "SAMR-121", "2026-04-15"
+    newer.pop("effective_to")
     for rule in newer["rules"]:
         if rule["id"] == "COMPLAINT_ACKNOWLEDGE":
             rule["targets"] = {"URGENT": 2, "NORMAL": 12}
-    raw["versions"].append(newer)
+    raw["versions"][1] = newer  # the packaged SAMR-121, with the rules of SAMR-20
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(raw, allow_unicode=True))
     ctx = Context.load(policy)
@@ -189,10 +197,10 @@ def test_each_case_keeps_the_policy_version_it_started_under(tmp_path: Path) -> 
         occurred_at=before + timedelta(hours=14),
     )  # fmt: skip
     shifted = [
-        Step(before, old_case.model_copy(update={"occurred_at": before, "intake_at": before})),
+        Step(before, _moved(old_case, before)),
         Step(before + timedelta(hours=13), None),  # 13 h < 24 h: no breach under SAMR-20
         Step(old_ack.occurred_at, old_ack),
-        Step(after, new_case.model_copy(update={"occurred_at": after, "intake_at": after})),
+        Step(after, _moved(new_case, after)),
         Step(after + timedelta(hours=13), None),  # 13 h > 12 h: breach under SAMR-121
     ]
     folder, collector = _replay(build_log(CAT, shifted, EventCodec()), AsOf.at(

@@ -1,6 +1,8 @@
 """A deterministic case-agent scenario and an oracle that predicts its alerts independently.
 
-Complaints filed on the hour through the platform app get a 24-hour acknowledgement limit;
+Complaints filed on the hour through the platform app get a 24-hour acknowledgement limit
+(they name policy version SAMR-20, which applies the 12345 practice to every channel; SAMR-121
+times it for hotline work orders only);
 with hourly ticks, the 50 % and 75 % warnings and the breach fire at +12 h, +18 h and +24 h
 unless the acknowledgement (always on a half hour) came first. Refund cases each commit one
 lifecycle violation (or none). The oracle below uses only that arithmetic, not the core.
@@ -56,7 +58,7 @@ def build(seed: int = 7, complaints: int = 36) -> tuple[list[Step], set[tuple[st
             channel=Channel.PLATFORM_APP, category=Category.DELIVERY_GOODS_DAMAGE,
             priority=Priority.NORMAL, merchant_ref=None, live_room_ref=None,
             claimed_amount_fen=5000, insured=False, declared_value_fen=None, office="HD-ZGC",
-            consumer_ref=f"c-{i}", intake_at=filed,
+            consumer_ref=f"c-{i}", intake_at=filed, policy_rule_version="SAMR-20",
         )))  # fmt: skip
         ack_after = rnd.choice([3, 13, 19, 30, None])  # hours; +0.5 h keeps clear of ticks
         if ack_after is not None and filed + timedelta(hours=ack_after) < START + timedelta(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -154,3 +155,40 @@ def test_nth_and_count_agree(first: date, k: int, working: bool) -> None:
     assert CAL.count_counted_days(first, day, working=working) == k - 1
     if working:
         assert CAL.is_working_day(day)
+
+
+# ---- year files as text (regbus calendar add): errors name file:line: field ---------------
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("year: 2027\nholidays:\n  - 2027-01-01\n  - 2027-13-01\n", "y.yaml:4: holidays[1]"),
+        (
+            "year: 2027\nworkdays:\n  - 2027-01-04\n",
+            "y.yaml:3: workdays[0]: 2027-01-04 is a weekday",
+        ),
+        (
+            "year: 2027\nholidays:\n  - 2026-12-31\n",
+            "y.yaml:3: holidays[0]: 2026-12-31 is outside 2027",
+        ),
+        ("year: 2027\nholidays: []\nbogus: 1\n", "y.yaml:3: bogus: unknown key"),
+        (
+            "year: 2027\nholidays: [2027-01-02]\nworkdays:\n  - 2027-01-02\n",
+            "y.yaml:4: workdays[0]: 2027-01-02 is both",
+        ),
+        ("year: [\n", "y.yaml:2: cannot read"),
+    ],
+)
+def test_year_text_errors_name_the_line_and_field(text: str, message: str) -> None:
+    from agents.core.calendar import parse_year_text
+
+    with pytest.raises(CalendarDataError, match=re.escape(message)):
+        parse_year_text(text, "y.yaml")
+
+
+def test_the_2027_example_is_valid_and_never_loaded_from_the_package() -> None:
+    from agents.core.calendar import DEFAULT_CALENDAR_DIR, load_year_files, parse_year_text
+
+    example = DEFAULT_CALENDAR_DIR / "2027.example.yaml"
+    data = parse_year_text(example.read_text(encoding="utf-8"), str(example))
+    assert data.year == 2027 and "EXAMPLE" in data.source
+    assert 2027 not in {y.year for y in load_year_files(DEFAULT_CALENDAR_DIR)}

@@ -410,10 +410,11 @@ def two_versions(ctx: Context) -> Context:
     newer = copy.deepcopy(raw["versions"][0])
     newer["id"] = "SAMR-121"
     newer["effective_from"] = "2026-04-15"
+    newer.pop("effective_to")
     for rule in newer["rules"]:
         if rule["id"] == "COMPLAINT_ACKNOWLEDGE":
             rule["targets"] = {"URGENT": 1, "NORMAL": 12}
-    raw["versions"].append(newer)
+    raw["versions"][1] = newer  # the packaged SAMR-121, with the rules of SAMR-20
     return Context(PolicyBook.from_dict(raw), ctx.calendar)
 
 

@@ -52,23 +52,93 @@ def test_packaged_policy_carries_the_legal_defaults() -> None:
     ]
 
 
-def test_order_121_is_a_data_change(tmp_path: Path) -> None:
+def test_order_121_version_carries_what_is_known() -> None:
+    book = PolicyBook.load()
+    old, new = book.version("SAMR-20"), book.version("SAMR-121")
+    assert (old.effective_from, old.effective_to) == (date(2020, 1, 1), date(2026, 4, 14))
+    assert (new.effective_from, new.effective_to) == (date(2026, 4, 15), None)
+    assert book.version_at(date(2026, 4, 14)).id == "SAMR-20"
+    assert book.version_at(date(2026, 4, 15)).id == "SAMR-121"
+    assert book.version_at(date(2019, 1, 1)).id == "SAMR-20"
+    mediation = new.rule("COMPLAINT_MEDIATION")
+    assert (mediation.unit, mediation.targets, mediation.provisional) == (
+        Unit.CALENDAR_DAYS, {"default": 60}, True,
+    )  # fmt: skip
+    assert mediation.source.article == "Art. 23(1)(五)"
+    assert mediation.source.doc.number == "国家市场监督管理总局令第121号"
+    assert mediation.source.doc.promulgated == date(2025, 12, 30)
+    accept = new.rule("COMPLAINT_ACCEPT_DECISION")
+    assert accept.targets == {"default": 7} and accept.provisional and accept.source.article is None
+    visit = new.rule("COMPLAINT_RETURN_VISIT")
+    assert visit.start_on == ("resolved",) and visit.stop_on == ("feedback",) and visit.provisional
+    window = next(x for x in new.limits if x.id == "COMPLAINT_ACCEPT_WINDOW_YEARS")
+    assert (window.value, window.source.article, window.source.provisional) == (
+        3,
+        "Art. 16(四)",
+        True,
+    )
+    assert not new.rule("CPL_HANDLE_NOTIFY").provisional  # a statute holds
+    # 12345 practice: labelled, hotline only
+    for rid in ("COMPLAINT_ACKNOWLEDGE", "COMPLAINT_RESOLVE"):
+        rule = new.rule(rid)
+        assert rule.source.doc.kind.value == "practice" and rule.channels == ("HOTLINE_12345",)
+    # Order 73 Art. 9: no-reason returns only, from the request (9(1)) or the goods (9(2))
+    review = new.rule("REFUND_REVIEW")
+    assert (review.source.article, review.targets, review.refund_reasons) == (
+        "Art. 9(1)", {"default": 15}, "no_reason_return",
+    )  # fmt: skip
+    delay = new.rule("REFUND_DELIBERATE_DELAY")
+    assert delay.start_on == ("goods_received",) and delay.source.article == "Art. 9(2)"
+    assert new.reason_kinds("no-reason 7-day return") == ("no_reason_return",)
+    assert new.reason_kinds("七天无理由退货") == ("no_reason_return",)
+    assert new.reason_kinds("goods damaged") == ()
+    order20 = old.rule("COMPLAINT_ACCEPT_DECISION").source.doc
+    assert (order20.effective, order20.repealed) == (date(2020, 1, 1), date(2026, 4, 15))
+
+
+def test_a_rule_whose_source_was_not_yet_in_force_does_not_apply() -> None:
+    """A 2020 case never gets the clocks of the 2021 12345 practice (no retroactive law)."""
+    book = PolicyBook.load()
+    ack = book.version("SAMR-20").rule("COMPLAINT_ACKNOWLEDGE")
+    assert not book.rule_applies(ack, channel="HOTLINE_12345", started=date(2020, 6, 1))
+    assert book.rule_applies(ack, channel="HOTLINE_12345", started=date(2021, 6, 1))
+    accept = book.version("SAMR-20").rule("COMPLAINT_ACCEPT_DECISION")
+    assert book.rule_applies(accept, channel="HOTLINE_12345", started=date(2020, 6, 1))
+
+
+def test_a_new_version_is_a_data_change(tmp_path: Path) -> None:
     raw = raw_policy()
-    newer = copy.deepcopy(raw["versions"][0])
-    newer.update(id="SAMR-121", effective_from="2026-04-15")
+    newer = copy.deepcopy(raw["versions"][1])
+    newer.update(id="SAMR-999", effective_from="2027-01-01")
     newer["rules"] = [r for r in newer["rules"] if r["id"] != "ODR_NEGOTIATION"]
+    raw["versions"][1]["effective_to"] = "2026-12-31"
     raw["versions"].append(newer)
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))
     ctx = Context.load(policy_path=path, calendar_dir=None)
-    assert ctx.policy.version_at(date(2026, 4, 14)).id == "SAMR-20"
-    assert ctx.policy.version_at(date(2026, 4, 15)).id == "SAMR-121"
-    assert ctx.policy.version_at(date(2019, 1, 1)).id == "SAMR-20"
-    assert ctx.policy.actions("SAMR-121", CaseType.COMPLAINT, "suspended:ODR_NEGOTIATION") != ()
+    assert ctx.policy.version_at(date(2026, 12, 31)).id == "SAMR-121"
+    assert ctx.policy.version_at(date(2027, 1, 1)).id == "SAMR-999"
     assert not any(
         r.id == "ODR_NEGOTIATION"
-        for r, _ in ctx.policy.actions("SAMR-121", CaseType.COMPLAINT, "suspended:ODR_NEGOTIATION")
+        for r, _ in ctx.policy.actions("SAMR-999", CaseType.COMPLAINT, "suspended:ODR_NEGOTIATION")
     )
+
+
+def test_versions_must_join_without_gap_or_overlap() -> None:
+    raw = raw_policy()
+    raw["versions"][0]["effective_to"] = "2026-04-10"
+    with pytest.raises(PolicyError, match="must end"):
+        PolicyBook.from_dict(raw)
+    raw["versions"][0].pop("effective_to")
+    with pytest.raises(PolicyError, match="must end"):
+        PolicyBook.from_dict(raw)
+
+
+def test_a_rule_citing_an_unknown_instrument_is_refused() -> None:
+    raw = raw_policy()
+    raw["versions"][1]["rules"][0]["source"]["instrument"] = "ORDER-404"
+    with pytest.raises(PolicyError, match="unknown instrument 'ORDER-404'"):
+        PolicyBook.from_dict(raw)
 
 
 def _break(path: list[Any], value: Any) -> dict[str, Any]:
@@ -106,7 +176,7 @@ def test_invalid_policy_is_refused(path: list[Any], value: Any, message: str) ->
 
 def test_two_versions_on_one_date_are_refused() -> None:
     raw = raw_policy()
-    twin = copy.deepcopy(raw["versions"][0])
+    twin = copy.deepcopy(raw["versions"][1])
     twin["id"] = "OTHER"
     raw["versions"].append(twin)
     with pytest.raises(PolicyError, match="same date"):
@@ -136,12 +206,13 @@ def test_docs_table_matches_the_policy_file() -> None:
     for line in DOCS.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 7:
-            rows[cells[0]] = cells
+            rows[(cells[0], cells[6])] = cells
     book = PolicyBook.load()
     for version in book.versions:
         for rule in version.rules:
-            assert rule.id in rows, f"{rule.id} missing from docs/policy.md"
-            _, case, limit, unit, _, _, ver = rows[rule.id]
+            key = (rule.id, version.id)
+            assert key in rows, f"{rule.id} ({version.id}) missing from docs/policy.md"
+            _, case, limit, unit, _, _, ver = rows[key]
             assert (case, limit, unit, ver) == (
                 rule.case_type.value,
                 _limit(rule),

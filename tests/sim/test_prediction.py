@@ -76,8 +76,12 @@ def _core_alerts(
 
 @pytest.mark.parametrize(
     "cfg",
-    [SimConfig(), SimConfig(seed=3, tick_minutes=37, days=20, start=date(2026, 1, 20))],
-    ids=["default", "spring-festival-odd-ticks"],
+    [
+        SimConfig(),
+        SimConfig(seed=3, tick_minutes=37, days=20, start=date(2026, 1, 20)),
+        SimConfig(seed=5, tick_minutes=60, days=20, start=date(2026, 4, 1)),
+    ],
+    ids=["default", "spring-festival-odd-ticks", "order-20-to-121"],
 )
 def test_prediction_agrees_with_the_core_case_by_case(cfg: SimConfig) -> None:
     alerts: list[ExpectedAlert] = []
@@ -103,3 +107,19 @@ def test_prediction_agrees_with_the_core_case_by_case(cfg: SimConfig) -> None:
         for c in differing[:3]
     }
     assert sum(map(len, expected.values())) > 1000
+
+
+def test_the_oracle_pins_cases_to_the_version_of_their_start() -> None:
+    """Across 2026-04-15 the oracle predicts Order 20 clocks for old cases and Order 121 ones
+    (60-day mediation, return visit, hotline-only 12345 practice) for new ones."""
+    from devtools.simulator.rules import RULES_BY_VERSION, version_on
+
+    assert version_on(date(2026, 4, 14)) == "SAMR-20"
+    assert version_on(date(2026, 4, 15)) == "SAMR-121"
+    old = {r.id: r for r in RULES_BY_VERSION[("SAMR-20", "complaint")]}
+    new = {r.id: r for r in RULES_BY_VERSION[("SAMR-121", "complaint")]}
+    assert (old["COMPLAINT_MEDIATION"].default, new["COMPLAINT_MEDIATION"].default) == (45, 60)
+    assert "COMPLAINT_RETURN_VISIT" in new and "COMPLAINT_RETURN_VISIT" not in old
+    _sim, alerts = _run(SimConfig())  # the demo month: every case on Order 121
+    visits = [a for a in alerts if a.rule_id == "COMPLAINT_RETURN_VISIT"]
+    assert visits, "no return-visit alert predicted for the Order 121 cases"
