@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agents.core import engine
+from agents.core.engine import CaseState, Context
 from schemas.models import (
     Category,
     Channel,
@@ -19,6 +22,7 @@ from schemas.models import (
     ComplaintResolved,
     ComplaintResumed,
     ComplaintSuspended,
+    Event,
     InspectionFindingRecorded,
     Level,
     Outcome,
@@ -173,3 +177,15 @@ def rejected(
 
 def tick(at: datetime) -> ClockTicked:
     return ClockTicked(event_id=eid(), case_id="", platform_id="bureau", occurred_at=at, tick_at=at)
+
+
+def fold(
+    events: Iterable[Event], ctx: Context, state: CaseState | None = None
+) -> tuple[CaseState | None, list[Event]]:
+    """One case's events through :func:`agents.core.engine.handle`, as the case agent folds them."""
+    outputs: list[Event] = []
+    for event in events:
+        decision = engine.handle(state, event, ctx)
+        state = decision.state
+        outputs.extend(decision.outputs)
+    return state, outputs

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agents.core.context import Context
-from agents.core.engine import fold
 from schemas.models import AlertEvent, Channel, RefundRequested, SlaBreached, SlaClockStarted
 from streams.codec import EventCodec
-from tests.core.builders import common, filed, forwarded, requested, sh, tick
+from tests.core.builders import common, filed, fold, forwarded, requested, sh, tick
 
 
 def _replay(case: str, at, ctx: Context) -> tuple[str, list[AlertEvent]]:

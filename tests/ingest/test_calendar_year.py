@@ -109,7 +109,7 @@ async def test_a_year_added_by_the_cli_restates_deadlines_in_running_and_later_w
     later = await ingress_worker(full=True)
     ctx = later.parts.case_processors[CaseFamily.COMPLAINTS].ctx
     assert ctx.calendar.knows_year(2027)
-    _state, out = engine.fold([_filed("c-later", filed_at)], ctx)
+    out = engine.handle(None, _filed("c-later", filed_at), ctx).outputs
     (due,) = [
         e.due_at for e in out if isinstance(e, SlaClockStarted) and e.sla_id == "CPL_HANDLE_NOTIFY"
     ]
