@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from schemas.families import (
+    ACCESS_EVENTS,
+    ACCOUNT_EVENTS,
+    ALERT_ACTION_EVENTS,
     ALERT_EVENTS,
     CASE_EVENTS,
     CLOCK_EVENTS,
@@ -35,6 +38,9 @@ class Family(StrEnum):
     AUDIT = "audit"
     REGISTRY = "registry"
     ROSTER = "roster"
+    ALERT_ACTIONS = "alert-actions"
+    ACCOUNTS = "accounts"
+    ACCESS_LOG = "access-log"
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,18 @@ class Catalogue:
     @property
     def roster(self) -> str:
         return f"{self.prefix}.roster"
+
+    @property
+    def alert_actions(self) -> str:
+        return f"{self.prefix}.alert-actions"
+
+    @property
+    def accounts(self) -> str:
+        return f"{self.prefix}.accounts"
+
+    @property
+    def access_log(self) -> str:
+        return f"{self.prefix}.access-log"
 
     @property
     def ingress_pattern(self) -> str:
@@ -217,6 +235,30 @@ class Catalogue:
                 ("RosterAssigned",),
                 "The 包片 roster: every assignment of a platform to its office, department "
                 "and leader, with the day it takes effect (history kept, never compacted).",
+            ),
+            TopicSpec(
+                self.alert_actions,
+                Family.ALERT_ACTIONS,
+                1,
+                "alert id",
+                ALERT_ACTION_EVENTS,
+                "The console's alert workflow: acknowledged, assigned, noted, closed.",
+            ),
+            TopicSpec(
+                self.accounts,
+                Family.ACCOUNTS,
+                1,
+                "user name",
+                ACCOUNT_EVENTS,
+                "Regulator accounts and roles (argon2 hashes only, never a password).",
+            ),
+            TopicSpec(
+                self.access_log,
+                Family.ACCESS_LOG,
+                1,
+                "account",
+                ACCESS_EVENTS,
+                "Who viewed or exported which case data (personal information law).",
             ),
         ]
         out.extend(self._extra)

@@ -37,6 +37,19 @@ from schemas.models.complaints import (
     ComplaintSuspended,
     check_pseudonymous,
 )
+from schemas.models.console import (
+    AccountCreated,
+    AccountPasswordSet,
+    AccountRoleChanged,
+    AlertAcknowledged,
+    AlertActionEvent,
+    AlertAssigned,
+    AlertClosed,
+    AlertNoted,
+    CaseViewed,
+    ListExported,
+    Role,
+)
 from schemas.models.enums import (
     Category,
     Channel,
@@ -101,6 +114,14 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     AuditCheckpoint,
     RosterAssigned,
 )
+ALERT_ACTION_TYPES: tuple[type[AlertActionEvent], ...] = (
+    AlertAcknowledged,
+    AlertAssigned,
+    AlertNoted,
+    AlertClosed,
+)
+ACCOUNT_TYPES: tuple[type[Event], ...] = (AccountCreated, AccountRoleChanged, AccountPasswordSet)
+ACCESS_TYPES: tuple[type[Event], ...] = (CaseViewed, ListExported)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
@@ -111,10 +132,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         *ALERT_TYPES,
         *CLOCK_TYPES,
         *RECORD_TYPES,
+        *ALERT_ACTION_TYPES,
+        *ACCOUNT_TYPES,
+        *ACCESS_TYPES,
     )
 }
 
 __all__ = [
+    "ACCESS_TYPES",
+    "ACCOUNT_TYPES",
+    "ALERT_ACTION_TYPES",
     "ALERT_TYPES",
     "CLOCK_TYPES",
     "COMPLAINT_TYPES",
@@ -124,8 +151,17 @@ __all__ = [
     "RECORD_TYPES",
     "RECTIFICATION_TYPES",
     "REFUND_TYPES",
+    "AccountCreated",
+    "AccountPasswordSet",
+    "AccountRoleChanged",
+    "AlertAcknowledged",
+    "AlertActionEvent",
+    "AlertAssigned",
+    "AlertClosed",
     "AlertEvent",
+    "AlertNoted",
     "AuditCheckpoint",
+    "CaseViewed",
     "Category",
     "Channel",
     "ClockTicked",
@@ -147,6 +183,7 @@ __all__ = [
     "InterviewRecommended",
     "Level",
     "LifecycleViolationDetected",
+    "ListExported",
     "Outcome",
     "Priority",
     "RectificationOrdered",
@@ -158,6 +195,7 @@ __all__ = [
     "RefundReviewed",
     "ReviewDecision",
     "RiskSignalRaised",
+    "Role",
     "RosterAssigned",
     "Satisfaction",
     "Severity",
