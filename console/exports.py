@@ -36,9 +36,9 @@ def table_of(request: web.Request, name: str) -> tuple[list[str], list[list[Any]
     if name == "worklist":
         rows, _total = views.worklist_rows(request)
         head = ["Case", "Platform", "Rule", "State", "Time left", "Paused", "Due (Beijing time)", "Policy version"]
-        body = [[r["case_id"], r["platform_id"], r["rule_title"], _(r["state"]),
-                 duration(r["remaining_ms"], lang), duration(r["paused_ms"] or 0, lang),
-                 beijing(r["due_at"]), r["policy_version"]] for r in rows]  # fmt: skip
+        body = [[r["case_id"], r["platform_id"], r["rule_title"], r["state_text"],
+                 r["left_text"], r["paused_text"], r["due_text"], r["policy_version"]]
+                for r in rows]  # fmt: skip
     elif name == "cases":
         f, _errors = views.case_filter(request, lang)
         rows, _total = parts_of(request).model.cases(f, request.get("scope"), 100_000)

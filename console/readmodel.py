@@ -342,7 +342,7 @@ class SqliteReadModel:
                  getattr(getattr(event, "channel", None), "value", ""),
                  getattr(getattr(event, "priority", None), "value", ""),
                  office, status or "", _t(opened), at,
-                 getattr(event, "policy_rule_version", None) or "",
+                 getattr(event, "policy_rule_version", None) or self._clock_version(event.case_id),
                  json.dumps(facts, sort_keys=True), is_open),
             )  # fmt: skip
         else:
@@ -351,6 +351,15 @@ class SqliteReadModel:
                 "is_open = ? WHERE case_id = ?",
                 (status or "", at, json.dumps(facts, sort_keys=True), is_open, event.case_id),
             )
+
+    def _clock_version(self, case_id: str) -> str:
+        """The policy version of a case whose clocks were folded before the case itself (the
+        topics interleave differently in a rebuild)."""
+        row = self._db.execute(
+            "SELECT policy_version FROM clocks WHERE case_id = ? ORDER BY started_at LIMIT 1",
+            (case_id,),
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def _fold_clock(self, event: SlaClockEvent) -> None:
         db = self._db

@@ -28,6 +28,7 @@ def _rule(rule_id: str, version: str) -> object | None:
     return None
 
 
+@cache
 def rule_title(rule_id: str, version: str = "", lang: str = "zh-CN") -> str:
     """The rule's title in ``lang`` (the id itself for a rule the policy does not know,
     e.g. a risk signal)."""
@@ -37,6 +38,7 @@ def rule_title(rule_id: str, version: str = "", lang: str = "zh-CN") -> str:
     return translate(rule.title, lang)  # type: ignore[attr-defined]
 
 
+@cache
 def citation(rule_id: str, version: str = "") -> str:
     """The legal source of the deadline, as the policy file states it."""
     rule = _rule(rule_id, version)

@@ -39,8 +39,9 @@ def default_db(settings: Settings) -> Path:
 
 
 async def bootstrap_admin(parts: ConsoleParts, user: str, password: str) -> bool:
-    """Create the first admin account when there is none; False when accounts exist."""
-    if parts.model.account_count() > 0 or parts.writer is None:
+    """Create the bootstrap admin account unless it exists (its event id is derived from the
+    name, so a second console start re-sends the same fact, never a second account)."""
+    if parts.model.account(user) is not None or parts.writer is None:
         return False
     event = account_created(user, password, Role.ADMIN, None, "bootstrap", datetime.now(UTC))
     await parts.writer.write(parts.catalogue.accounts, user, event)
