@@ -12,11 +12,13 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from agents.core.roster import Roster
+from console.timefmt import from_utc_text
 from schemas.models import AccountCreated, AccountPasswordSet, Role, RosterAssigned
 
 __all__ = ["Throttle", "Viewer", "account_created", "hash_password", "scope_of", "verify"]
@@ -37,9 +39,14 @@ def verify(password_hash: str, password: str) -> bool:
 
 
 def account_created(
-    username: str, password: str, role: Role, office: str | None, actor: str, now: datetime,
+    username: str,
+    password: str,
+    role: Role,
+    office: str | None,
+    actor: str,
+    now: datetime,
     display_name: str = "",
-) -> AccountCreated:  # fmt: skip
+) -> AccountCreated:
     return AccountCreated(
         event_id=str(uuid.uuid5(_NS, f"account/{username}/created")),
         case_id="",
@@ -74,7 +81,9 @@ class Viewer:
     display_name: str
 
 
-def scope_of(viewer: Viewer, roster_rows: list[dict[str, str]], now: datetime) -> frozenset[str] | None:
+def scope_of(
+    viewer: Viewer, roster_rows: list[dict[str, Any]], now: datetime
+) -> frozenset[str] | None:
     """The platforms ``viewer`` may see (None = all), from the roster in force at ``now``."""
     if viewer.role is not Role.OFFICE:
         return None
@@ -82,13 +91,20 @@ def scope_of(viewer: Viewer, roster_rows: list[dict[str, str]], now: datetime) -
     for row in roster_rows:
         roster.apply(
             RosterAssigned(
-                event_id=row["event_id"], case_id="", platform_id=row["platform_id"],
-                occurred_at=row["occurred_at"], office=row["office"],
-                department=row["department"], leader=row["leader"], office_contacts=[],
-                department_contacts=[], leader_contacts=[],
-                effective_from=row["effective_from"], assigned_by="-",
+                event_id=row["event_id"],
+                case_id="",
+                platform_id=row["platform_id"],
+                occurred_at=from_utc_text(row["occurred_at"]),
+                office=row["office"],
+                department=row["department"],
+                leader=row["leader"],
+                office_contacts=[],
+                department_contacts=[],
+                leader_contacts=[],
+                effective_from=from_utc_text(row["effective_from"]),
+                assigned_by="-",
             )
-        )  # fmt: skip
+        )
     return roster.platforms_of_office(viewer.office or "", now.astimezone(UTC))
 
 

@@ -89,7 +89,7 @@ class Feed:
         )
         await consumer.start()
         self._consumer = consumer
-        tps = []
+        tps: list[Any] = []
         # The catalogue declares each topic's partitions (and creates the topics with them).
         for topic in fed_topics(self.catalogue):
             spec = self.catalogue.by_name(topic)

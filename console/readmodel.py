@@ -45,7 +45,7 @@ from schemas.models import (
     SlaClockStarted,
 )
 
-__all__ = ["Applied", "CaseFilter", "AlertFilter", "ReadModel", "SqliteReadModel"]
+__all__ = ["AlertFilter", "Applied", "CaseFilter", "ReadModel", "SqliteReadModel"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS offsets (topic TEXT, partition INTEGER, next_offset INTEGER,
@@ -86,12 +86,24 @@ CREATE TABLE IF NOT EXISTS access (event_id TEXT PRIMARY KEY, type TEXT, actor T
 
 # Tables whose content is the model (``offsets`` is bookkeeping about the log).
 CONTENT_TABLES = (
-    "cases", "events", "clocks", "pauses", "alerts", "actions", "deadletters", "roster",
-    "accounts", "access",
-)  # fmt: skip
+    "cases",
+    "events",
+    "clocks",
+    "pauses",
+    "alerts",
+    "actions",
+    "deadletters",
+    "roster",
+    "accounts",
+    "access",
+)
 
 _CLOSED_STATUSES = frozenset({"RESOLVED", "CLOSED", "PAID", "VERIFIED", "REJECTED_REFUND"})
-_REFUND_STATUS = {"RefundRequested": "REQUESTED", "RefundReviewed": "REVIEWED", "RefundPaid": "PAID"}
+_REFUND_STATUS = {
+    "RefundRequested": "REQUESTED",
+    "RefundReviewed": "REVIEWED",
+    "RefundPaid": "PAID",
+}
 _RECT_STATUS = {
     "InspectionFindingRecorded": "FINDING",
     "RectificationOrdered": "ORDERED",
@@ -153,7 +165,9 @@ class ReadModel(Protocol):
     ) -> tuple[list[dict[str, Any]], int]: ...
     def case(self, case_id: str) -> dict[str, Any] | None: ...
     def running_clocks(self, scope: Scope, limit: int) -> tuple[list[dict[str, Any]], int]: ...
-    def alerts(self, f: AlertFilter, scope: Scope, limit: int) -> tuple[list[dict[str, Any]], int]: ...
+    def alerts(
+        self, f: AlertFilter, scope: Scope, limit: int
+    ) -> tuple[list[dict[str, Any]], int]: ...
     def alert(self, alert_id: str) -> dict[str, Any] | None: ...
     def platform_weeks(self, scope: Scope) -> dict[str, list[dict[str, Any]]]: ...
     def breaches_by_rule(self, scope: Scope) -> list[dict[str, Any]]: ...
@@ -250,11 +264,24 @@ class SqliteReadModel:
             case_id = event.case_id or (event.subject if event.subject != event.platform_id else "")
             db.execute(
                 "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (event.event_id, event.alert_id, name, event.rule_id, event.severity.value,
-                 event.level.value, event.office, event.department, event.subject, case_id,
-                 event.platform_id, _t(event.due_at), _t(event.observed_at), event.detail,
-                 event.policy_version),
-            )  # fmt: skip
+                (
+                    event.event_id,
+                    event.alert_id,
+                    name,
+                    event.rule_id,
+                    event.severity.value,
+                    event.level.value,
+                    event.office,
+                    event.department,
+                    event.subject,
+                    case_id,
+                    event.platform_id,
+                    _t(event.due_at),
+                    _t(event.observed_at),
+                    event.detail,
+                    event.policy_version,
+                ),
+            )
             return
         if isinstance(event, SlaClockEvent):
             self._fold_clock(event)
@@ -265,23 +292,35 @@ class SqliteReadModel:
             detail = detail if detail is not None else getattr(event, "reason", "")
             db.execute(
                 "INSERT INTO actions VALUES (?,?,?,?,?,?)",
-                (event.event_id, event.alert_id, name, event.actor, detail,
-                 _t(event.occurred_at)),
-            )  # fmt: skip
+                (event.event_id, event.alert_id, name, event.actor, detail, _t(event.occurred_at)),
+            )
             return
         if isinstance(event, DeadLetterRecord):
             db.execute(
                 "INSERT INTO deadletters VALUES (?,?,?,?,?,?)",
-                (event.event_id, event.platform_id, event.original_topic, event.reason.value,
-                 event.detail, _t(event.occurred_at)),
-            )  # fmt: skip
+                (
+                    event.event_id,
+                    event.platform_id,
+                    event.original_topic,
+                    event.reason.value,
+                    event.detail,
+                    _t(event.occurred_at),
+                ),
+            )
             return
         if isinstance(event, RosterAssigned):
             db.execute(
                 "INSERT INTO roster VALUES (?,?,?,?,?,?,?)",
-                (event.event_id, event.platform_id, event.office, event.department,
-                 event.leader, _t(event.effective_from), _t(event.occurred_at)),
-            )  # fmt: skip
+                (
+                    event.event_id,
+                    event.platform_id,
+                    event.office,
+                    event.department,
+                    event.leader,
+                    _t(event.effective_from),
+                    _t(event.occurred_at),
+                ),
+            )
             return
         if isinstance(event, AccountCreated | AccountRoleChanged | AccountPasswordSet):
             self._fold_account(event)
@@ -294,9 +333,8 @@ class SqliteReadModel:
             )
             db.execute(
                 "INSERT INTO access VALUES (?,?,?,?,?,?)",
-                (event.event_id, name, event.actor, event.case_id, detail,
-                 _t(event.occurred_at)),
-            )  # fmt: skip
+                (event.event_id, name, event.actor, event.case_id, detail, _t(event.occurred_at)),
+            )
             return
         if event.case_id:
             self._fold_case(item)
@@ -306,9 +344,18 @@ class SqliteReadModel:
         assert event is not None
         self._db.execute(
             "INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?,?,?,?)",
-            (event.event_id, event.case_id, event.platform_id, item.topic, item.partition,
-             item.offset, type(event).__name__, _t(event.occurred_at), _body(event)),
-        )  # fmt: skip
+            (
+                event.event_id,
+                event.case_id,
+                event.platform_id,
+                item.topic,
+                item.partition,
+                item.offset,
+                type(event).__name__,
+                _t(event.occurred_at),
+                _body(event),
+            ),
+        )
 
     def _fold_case(self, item: Applied) -> None:
         event = item.event
@@ -334,17 +381,30 @@ class SqliteReadModel:
         at = _t(event.occurred_at)
         if row is None:
             opened = event.intake_at if isinstance(event, ComplaintFiled) else event.occurred_at
-            office = event.office if isinstance(event, ComplaintFiled | InspectionFindingRecorded) else ""
+            office = (
+                event.office
+                if isinstance(event, ComplaintFiled | InspectionFindingRecorded)
+                else ""
+            )
             db.execute(
                 "INSERT INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (event.case_id, family, event.platform_id,
-                 getattr(getattr(event, "category", None), "value", ""),
-                 getattr(getattr(event, "channel", None), "value", ""),
-                 getattr(getattr(event, "priority", None), "value", ""),
-                 office, status or "", _t(opened), at,
-                 getattr(event, "policy_rule_version", None) or self._clock_version(event.case_id),
-                 json.dumps(facts, sort_keys=True), is_open),
-            )  # fmt: skip
+                (
+                    event.case_id,
+                    family,
+                    event.platform_id,
+                    getattr(getattr(event, "category", None), "value", ""),
+                    getattr(getattr(event, "channel", None), "value", ""),
+                    getattr(getattr(event, "priority", None), "value", ""),
+                    office,
+                    status or "",
+                    _t(opened),
+                    at,
+                    getattr(event, "policy_rule_version", None)
+                    or self._clock_version(event.case_id),
+                    json.dumps(facts, sort_keys=True),
+                    is_open,
+                ),
+            )
         else:
             db.execute(
                 "UPDATE cases SET status = ?, updated_at = MAX(updated_at, ?), facts = ?, "
@@ -367,10 +427,20 @@ class SqliteReadModel:
             db.execute(
                 "INSERT INTO clocks VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (clock_id) DO "
                 "UPDATE SET started_at = excluded.started_at, due_at = excluded.due_at",
-                (event.clock_id, event.case_id, event.platform_id, event.sla_id,
-                 event.policy_version, "RUNNING", _t(event.started_at), _t(event.due_at),
-                 None, 0, None),
-            )  # fmt: skip
+                (
+                    event.clock_id,
+                    event.case_id,
+                    event.platform_id,
+                    event.sla_id,
+                    event.policy_version,
+                    "RUNNING",
+                    _t(event.started_at),
+                    _t(event.due_at),
+                    None,
+                    0,
+                    None,
+                ),
+            )
             db.execute(
                 "UPDATE cases SET policy_version = ? WHERE case_id = ? AND policy_version = ''",
                 (event.policy_version, event.case_id),
@@ -415,15 +485,23 @@ class SqliteReadModel:
                 (_t(event.cancelled_at), event.clock_id),
             )
 
-    def _fold_account(self, event: AccountCreated | AccountRoleChanged | AccountPasswordSet) -> None:
+    def _fold_account(
+        self, event: AccountCreated | AccountRoleChanged | AccountPasswordSet
+    ) -> None:
         db = self._db
         at = _t(event.occurred_at)
         if isinstance(event, AccountCreated):
             db.execute(
                 "INSERT INTO accounts VALUES (?,?,?,?,?,?) ON CONFLICT (username) DO NOTHING",
-                (event.username, event.display_name, event.role.value, event.office,
-                 event.password_hash, at),
-            )  # fmt: skip
+                (
+                    event.username,
+                    event.display_name,
+                    event.role.value,
+                    event.office,
+                    event.password_hash,
+                    at,
+                ),
+            )
         elif isinstance(event, AccountRoleChanged):
             db.execute(
                 "UPDATE accounts SET role = ?, office = ?, updated_at = ? WHERE username = ?",
@@ -467,7 +545,9 @@ class SqliteReadModel:
         )
         by: dict[str, dict[str, int]] = {}
         for r in open_cases:
-            by.setdefault(r["platform_id"], {"open": 0, "at_risk": 0, "overdue": 0})["open"] = r["n"]
+            by.setdefault(r["platform_id"], {"open": 0, "at_risk": 0, "overdue": 0})["open"] = r[
+                "n"
+            ]
         for r in clocks:
             entry = by.setdefault(r["platform_id"], {"open": 0, "at_risk": 0, "overdue": 0})
             entry["at_risk"], entry["overdue"] = r["at_risk"] or 0, r["overdue"] or 0
@@ -572,9 +652,7 @@ class SqliteReadModel:
         )
         return rows, total
 
-    def alerts(
-        self, f: AlertFilter, scope: Scope, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
+    def alerts(self, f: AlertFilter, scope: Scope, limit: int) -> tuple[list[dict[str, Any]], int]:
         where, args = _scope_sql("platform_id", scope)
         conds: list[str] = []
         for column, value in (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from agents.core.policy import PolicyBook, PolicyError
+from agents.core.errors import PolicyError
+from agents.core.policy import PolicyBook
 from console.i18n import translate
 
 __all__ = ["citation", "rule_title"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-__all__ = ["BEIJING", "beijing", "duration", "parse_day", "to_utc_text", "from_utc_text"]
+__all__ = ["BEIJING", "beijing", "duration", "from_utc_text", "parse_day", "to_utc_text"]
 
 
 def beijing(value: datetime | str | None, seconds: bool = False) -> str:
@@ -25,7 +25,11 @@ def duration(ms: int, lang: str = "zh-CN") -> str:
     d, rem = divmod(minutes, 1440)
     h, m = divmod(rem, 60)
     if lang.startswith("zh"):
-        parts = [f"{d}天" if d else "", f"{h}小时" if h else "", f"{m}分" if m or not (d or h) else ""]
+        parts = [
+            f"{d}天" if d else "",
+            f"{h}小时" if h else "",
+            f"{m}分" if m or not (d or h) else "",
+        ]
         return sign + "".join(parts)
     parts = [f"{d}d" if d else "", f"{h}h" if h else "", f"{m}m" if m or not (d or h) else ""]
     return sign + " ".join(p for p in parts if p)

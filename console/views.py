@@ -33,12 +33,14 @@ WORKLIST_LIMIT = 5000
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False, default=str))
+    return web.json_response(
+        data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False, default=str)
+    )
 
 
 def _day_end(now: datetime) -> datetime:
     local = now.astimezone(BEIJING)
-    return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
 def _scope(request: web.Request) -> frozenset[str] | None:
@@ -64,9 +66,20 @@ async def today(request: web.Request) -> web.StreamResponse:
     alerts, total = parts.model.alerts(AlertFilter(), _scope(request), 20)
     _with_rules(alerts, lang_of(request))
     if wants_json(request):
-        return _json({"now": now.isoformat(), "summary": summary, "alerts": alerts,
-                      "alerts_total": total, "lag": _lag_json(request)})  # fmt: skip
-    return render(request, "today.html", {"summary": summary, "alerts": alerts, "alerts_total": total, "now": now})
+        return _json(
+            {
+                "now": now.isoformat(),
+                "summary": summary,
+                "alerts": alerts,
+                "alerts_total": total,
+                "lag": _lag_json(request),
+            }
+        )
+    return render(
+        request,
+        "today.html",
+        {"summary": summary, "alerts": alerts, "alerts_total": total, "now": now},
+    )
 
 
 # 告警 ------------------------------------------------------------------------------------
@@ -90,7 +103,9 @@ def _alert_filter(request: web.Request, lang: str) -> tuple[AlertFilter, dict[st
                 since = day
             else:
                 until = day + timedelta(days=1)
-    return AlertFilter(level, q.get("office", ""), q.get("platform", ""), q.get("rule", ""), since, until), errors
+    return AlertFilter(
+        level, q.get("office", ""), q.get("platform", ""), q.get("rule", ""), since, until
+    ), errors
 
 
 async def alerts(request: web.Request) -> web.StreamResponse:
@@ -101,25 +116,43 @@ async def alerts(request: web.Request) -> web.StreamResponse:
     status = 400 if errors else 200
     if wants_json(request):
         return _json({"alerts": rows, "total": total, "shown": len(rows), "errors": errors}, status)
-    return render(request, "alerts.html", {"rows": rows, "total": total, "errors": errors, "q": request.query, "levels": [lv.value for lv in Level]}, status)
+    return render(
+        request,
+        "alerts.html",
+        {
+            "rows": rows,
+            "total": total,
+            "errors": errors,
+            "q": request.query,
+            "levels": [lv.value for lv in Level],
+        },
+        status,
+    )
 
 
 async def alert_action(request: web.Request) -> web.StreamResponse:
     parts = parts_of(request)
     alert_id = request.match_info["alert_id"]
     alert = parts.model.alert(alert_id)
-    if alert is None or (_scope(request) is not None and alert["platform_id"] not in (_scope(request) or ())):
+    if alert is None or (
+        _scope(request) is not None and alert["platform_id"] not in (_scope(request) or ())
+    ):
         raise web.HTTPNotFound()
     form = await request.post()
     action = str(form.get("action", ""))
     viewer = request["viewer"]
     common: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()), "case_id": alert["case_id"] or "",
-        "platform_id": alert["platform_id"], "occurred_at": parts.clock(),
-        "alert_id": alert_id, "actor": viewer.username,
-    }  # fmt: skip
+        "event_id": str(uuid.uuid4()),
+        "case_id": alert["case_id"] or "",
+        "platform_id": alert["platform_id"],
+        "occurred_at": parts.clock(),
+        "alert_id": alert_id,
+        "actor": viewer.username,
+    }
     lang = lang_of(request)
-    back = str(form.get("next", "")) or (f"/cases/{alert['case_id']}" if alert["case_id"] else "/alerts")
+    back = str(form.get("next", "")) or (
+        f"/cases/{alert['case_id']}" if alert["case_id"] else "/alerts"
+    )
     value = str(form.get("value", "")).strip()
     event: Any
     if action == "ack":
@@ -151,7 +184,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     queue = parts.feed.subscribe()
     try:
         async with sse_response(request) as resp:
-            resp.ping_interval = 15
             while resp.is_connected():
                 try:
                     alert = await asyncio.wait_for(queue.get(), 15)
@@ -193,7 +225,15 @@ def worklist_rows(request: web.Request) -> tuple[list[dict[str, Any]], int]:
 async def worklist(request: web.Request) -> web.StreamResponse:
     rows, total = worklist_rows(request)
     if wants_json(request):
-        return _json({"clocks": rows, "total": total, "shown": len(rows), "now": parts_of(request).clock().isoformat(), "lag": _lag_json(request)})
+        return _json(
+            {
+                "clocks": rows,
+                "total": total,
+                "shown": len(rows),
+                "now": parts_of(request).clock().isoformat(),
+                "lag": _lag_json(request),
+            }
+        )
     return render(request, "worklist.html", {"rows": rows, "total": total})
 
 
@@ -217,8 +257,16 @@ def case_filter(request: web.Request, lang: str) -> tuple[CaseFilter, dict[str, 
             except ValueError:
                 errors[name] = translate("Use a date like 2026-03-01.", lang)
     to = dates["to"] + timedelta(days=1) if dates["to"] else None
-    f = CaseFilter(q.get("case_id", "").strip(), q.get("platform", "").strip(), category, channel,
-                   q.get("status", "").strip(), dates["from"], to, q.get("open") == "1")  # fmt: skip
+    f = CaseFilter(
+        q.get("case_id", "").strip(),
+        q.get("platform", "").strip(),
+        category,
+        channel,
+        q.get("status", "").strip(),
+        dates["from"],
+        to,
+        q.get("open") == "1",
+    )
     return f, errors
 
 
@@ -233,9 +281,24 @@ async def cases(request: web.Request) -> web.StreamResponse:
     rows, total = parts_of(request).model.cases(f, _scope(request), PAGE, (page - 1) * PAGE)
     status = 400 if errors else 200
     if wants_json(request):
-        return _json({"cases": rows, "total": total, "shown": len(rows), "page": page, "errors": errors}, status)
-    return render(request, "cases.html", {"rows": rows, "total": total, "page": page, "errors": errors, "q": request.query,
-                                          "categories": [c.value for c in Category], "channels": [c.value for c in Channel]}, status)  # fmt: skip
+        return _json(
+            {"cases": rows, "total": total, "shown": len(rows), "page": page, "errors": errors},
+            status,
+        )
+    return render(
+        request,
+        "cases.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "errors": errors,
+            "q": request.query,
+            "categories": [c.value for c in Category],
+            "channels": [c.value for c in Channel],
+        },
+        status,
+    )
 
 
 async def case_page(request: web.Request) -> web.StreamResponse:
@@ -261,12 +324,19 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     viewer = request["viewer"]
     if parts.writer is not None:
         await parts.writer.write(
-            parts.catalogue.access_log, viewer.username,
-            CaseViewed(event_id=str(uuid.uuid4()), case_id=case_id, platform_id=case["platform_id"],
-                       occurred_at=now, actor=viewer.username, role=viewer.role,
-                       view="case.json" if as_json else "case.html"),
+            parts.catalogue.access_log,
+            viewer.username,
+            CaseViewed(
+                event_id=str(uuid.uuid4()),
+                case_id=case_id,
+                platform_id=case["platform_id"],
+                occurred_at=now,
+                actor=viewer.username,
+                role=viewer.role,
+                view="case.json" if as_json else "case.html",
+            ),
             wait=0,
-        )  # fmt: skip
+        )
     if as_json:
         return _json({"case": case, "now": now.isoformat()})
     return render(request, "case.html", {"case": case, "error": request.query.get("error", "")})
@@ -287,7 +357,11 @@ async def platforms(request: web.Request) -> web.StreamResponse:
     }
     if wants_json(request):
         return _json(data)
-    return render(request, "platforms.html", {"data": data, "data_json": json.dumps(data, ensure_ascii=False, default=str)})
+    return render(
+        request,
+        "platforms.html",
+        {"data": data, "data_json": json.dumps(data, ensure_ascii=False, default=str)},
+    )
 
 
 # 导出 ------------------------------------------------------------------------------------
@@ -311,15 +385,20 @@ async def status(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     r = app.router
     for path, handler in (
-        ("/", today), ("/today.json", today),
-        ("/alerts", alerts), ("/alerts.json", alerts),
-        ("/worklist", worklist), ("/worklist.json", worklist),
-        ("/cases", cases), ("/cases.json", cases),
-        ("/platforms", platforms), ("/platforms.json", platforms),
+        ("/", today),
+        ("/today.json", today),
+        ("/alerts", alerts),
+        ("/alerts.json", alerts),
+        ("/worklist", worklist),
+        ("/worklist.json", worklist),
+        ("/cases", cases),
+        ("/cases.json", cases),
+        ("/platforms", platforms),
+        ("/platforms.json", platforms),
         ("/export", export_page),
         ("/status.json", status),
         ("/events", events),
-    ):  # fmt: skip
+    ):
         r.add_get(path, handler)
     r.add_get("/cases/{case_id}", case_page)
     r.add_post("/alerts/{alert_id}/action", alert_action)

@@ -91,7 +91,7 @@ def render(
         "path_qs": request.path_qs,
         "quote": quote,
         "lag": parts_of(request).model.lag(),
-        "feed_error": parts_of(request).feed.error if parts_of(request).feed else None,
+        "feed_error": _feed_error(parts_of(request)),
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, ctx, status=status)
@@ -99,12 +99,18 @@ def render(
     return response
 
 
+def _feed_error(parts: ConsoleParts) -> str | None:
+    return None if parts.feed is None else parts.feed.error
+
+
 def _csrf_ok(session_token: str, given: str) -> bool:
     return bool(session_token) and hmac.compare_digest(session_token, given)
 
 
 @web.middleware
-async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPNotFound:
@@ -121,7 +127,9 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
 
 
 @web.middleware
-async def _auth(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _auth(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     session = await get_session(request)
     token = session.get("csrf")
     if not token:
@@ -145,7 +153,9 @@ async def _auth(request: web.Request, handler: Callable[[web.Request], Awaitable
     if account is None:
         session.invalidate()
         raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
-    viewer = Viewer(account["username"], Role(account["role"]), account["office"], account["display_name"])
+    viewer = Viewer(
+        account["username"], Role(account["role"]), account["office"], account["display_name"]
+    )
     request["viewer"] = viewer
     request["scope"] = scope_of(viewer, parts.model.roster_events(), parts.clock())
     return await handler(request)
@@ -157,7 +167,11 @@ def _safe_next(value: str) -> str:
 
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request.method == "GET":
-        return render(request, "login.html", {"next": _safe_next(request.query.get("next", "/")), "errors": {}})
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(request.query.get("next", "/")), "errors": {}},
+        )
     parts = parts_of(request)
     form = await request.post()
     username = str(form.get("username", "")).strip()
@@ -176,7 +190,9 @@ async def login_page(request: web.Request) -> web.StreamResponse:
             parts.address_throttle.fail(address)
             errors["password"] = "Account name or password is wrong."
     if errors:
-        return render(request, "login.html", {"next": nxt, "errors": errors, "username": username}, status=400)
+        return render(
+            request, "login.html", {"next": nxt, "errors": errors, "username": username}, status=400
+        )
     parts.account_throttle.reset(username)
     session = await new_session(request)
     session["user"] = username
@@ -203,7 +219,9 @@ async def health(request: web.Request) -> web.StreamResponse:
     lag = parts.model.lag()
     return web.json_response(
         {
-            "feed": "running" if parts.feed and parts.feed.error is None else (parts.feed.error if parts.feed else "not started"),
+            "feed": "running"
+            if parts.feed and parts.feed.error is None
+            else (parts.feed.error if parts.feed else "not started"),
             "lag": sum(r["lag"] for r in lag),
             "partitions": lag,
         }

@@ -43,10 +43,22 @@ class ConsoleProcess:
         )
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "regbus", "console", "--port", str(self.port), "--db", str(db)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                [
+                    sys.executable,
+                    "-m",
+                    "regbus",
+                    "console",
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    str(db),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,
-            )  # fmt: skip
+            )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -101,8 +113,14 @@ def browser() -> Iterator[object]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900",
-                "--lang=zh-CN", "--disable-gpu"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1440,900",
+        "--lang=zh-CN",
+        "--disable-gpu",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_window_size(1440, 900)

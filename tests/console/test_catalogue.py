@@ -53,25 +53,54 @@ def test_enum_values_and_rule_titles_are_shown_in_chinese() -> None:
 
 def _facts() -> list[Applied]:
     filed = ComplaintFiled(
-        event_id="f1", case_id="C1", platform_id="p1", occurred_at=T0,
-        channel=Channel.PLATFORM_APP, category=Category.OTHER, priority=Priority.NORMAL,
-        claimed_amount_fen=1, insured=False, office="HD-ZGC", consumer_ref="c", intake_at=T0,
-    )  # fmt: skip
+        event_id="f1",
+        case_id="C1",
+        platform_id="p1",
+        occurred_at=T0,
+        channel=Channel.PLATFORM_APP,
+        category=Category.OTHER,
+        priority=Priority.NORMAL,
+        claimed_amount_fen=1,
+        insured=False,
+        office="HD-ZGC",
+        consumer_ref="c",
+        intake_at=T0,
+    )
     clock = SlaClockStarted(
-        event_id="s1", case_id="C1", platform_id="p1", occurred_at=T0, clock_id="k1",
-        sla_id="COMPLAINT_ACKNOWLEDGE", policy_version="SAMR-20", started_at=T0,
+        event_id="s1",
+        case_id="C1",
+        platform_id="p1",
+        occurred_at=T0,
+        clock_id="k1",
+        sla_id="COMPLAINT_ACKNOWLEDGE",
+        policy_version="SAMR-20",
+        started_at=T0,
         due_at=T0 + timedelta(hours=24),
-    )  # fmt: skip
+    )
     breach = SlaBreached(
-        event_id="a1", case_id="C1", platform_id="p1", occurred_at=T0 + timedelta(hours=25),
-        alert_id="A1", rule_id="COMPLAINT_ACKNOWLEDGE", severity=Severity.MAJOR,
-        level=Level.DEPARTMENT, office="HD-ZGC", subject="C1", due_at=T0 + timedelta(hours=24),
-        observed_at=T0 + timedelta(hours=25), detail="", policy_version="SAMR-20",
-    )  # fmt: skip
+        event_id="a1",
+        case_id="C1",
+        platform_id="p1",
+        occurred_at=T0 + timedelta(hours=25),
+        alert_id="A1",
+        rule_id="COMPLAINT_ACKNOWLEDGE",
+        severity=Severity.MAJOR,
+        level=Level.DEPARTMENT,
+        office="HD-ZGC",
+        subject="C1",
+        due_at=T0 + timedelta(hours=24),
+        observed_at=T0 + timedelta(hours=25),
+        detail="",
+        policy_version="SAMR-20",
+    )
     ack = AlertAcknowledged(
-        event_id="x1", case_id="C1", platform_id="p1", occurred_at=T0 + timedelta(hours=26),
-        alert_id="A1", actor="zgc1",
-    )  # fmt: skip
+        event_id="x1",
+        case_id="C1",
+        platform_id="p1",
+        occurred_at=T0 + timedelta(hours=26),
+        alert_id="A1",
+        actor="zgc1",
+    )
     return [
         Applied("t.cases.complaints", 0, 0, filed),
         Applied("t.sla", 0, 0, clock),

@@ -46,21 +46,39 @@ MINE, THEIRS = "shop-zgc", "shop-hdl"
 
 def _filed(case_id: str, platform: str, at: datetime) -> ComplaintFiled:
     return ComplaintFiled(
-        event_id=str(uuid.uuid4()), case_id=case_id, platform_id=platform, occurred_at=at,
-        channel=Channel.PLATFORM_APP, category=Category.DELIVERY_GOODS_DAMAGE,
-        priority=Priority.NORMAL, merchant_ref="m-1", live_room_ref=None,
-        claimed_amount_fen=12_900, insured=False, declared_value_fen=None, office=OFFICE,
-        consumer_ref="c-7f3a", intake_at=at,
-    )  # fmt: skip
+        event_id=str(uuid.uuid4()),
+        case_id=case_id,
+        platform_id=platform,
+        occurred_at=at,
+        channel=Channel.PLATFORM_APP,
+        category=Category.DELIVERY_GOODS_DAMAGE,
+        priority=Priority.NORMAL,
+        merchant_ref="m-1",
+        live_room_ref=None,
+        claimed_amount_fen=12_900,
+        insured=False,
+        declared_value_fen=None,
+        office=OFFICE,
+        consumer_ref="c-7f3a",
+        intake_at=at,
+    )
 
 
 def _roster(platform: str, office: str) -> RosterAssigned:
     return RosterAssigned(
-        event_id=str(uuid.uuid4()), case_id="", platform_id=platform,
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC), office=office, department="CP",
-        leader="L1", office_contacts=[], department_contacts=[], leader_contacts=[],
-        effective_from=datetime(2025, 12, 31, 16, tzinfo=UTC), assigned_by="admin",
-    )  # fmt: skip
+        event_id=str(uuid.uuid4()),
+        case_id="",
+        platform_id=platform,
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        office=office,
+        department="CP",
+        leader="L1",
+        office_contacts=[],
+        department_contacts=[],
+        leader_contacts=[],
+        effective_from=datetime(2025, 12, 31, 16, tzinfo=UTC),
+        assigned_by="admin",
+    )
 
 
 def _shot(driver, name: str) -> None:
@@ -72,7 +90,9 @@ def _wait_css(driver, css: str, timeout: float = 20.0, text: str | None = None):
     while time.monotonic() < deadline:
         try:
             found = [
-                f for f in driver.find_elements(By.CSS_SELECTOR, css) if text is None or text in f.text
+                f
+                for f in driver.find_elements(By.CSS_SELECTOR, css)
+                if text is None or text in f.text
             ]
         except StaleElementReferenceException:  # the page moved on under us
             found = []
@@ -98,18 +118,32 @@ async def test_an_office_regulator_works_through_the_day(
     now = datetime.now(UTC).replace(microsecond=0)
     filed_at = now - timedelta(days=3)
     late, fresh, other = (f"C-{n}-{uuid.uuid4().hex[:6]}" for n in ("late", "fresh", "other"))
-    await produce(settings.bootstrap, catalogue.roster, [
-        codec.encode(_roster(MINE, OFFICE), "/bureau/roster"), codec.encode(_roster(THEIRS, "HD-HDL"), "/bureau/roster"),
-    ])  # fmt: skip
+    await produce(
+        settings.bootstrap,
+        catalogue.roster,
+        [
+            codec.encode(_roster(MINE, OFFICE), "/bureau/roster"),
+            codec.encode(_roster(THEIRS, "HD-HDL"), "/bureau/roster"),
+        ],
+    )
     staff = account_created("zgc1", "pass-zgc-1", Role.OFFICE, OFFICE, "admin", now, "张三")
     await produce(settings.bootstrap, catalogue.accounts, [codec.encode(staff, "/bureau/console")])
-    for case, platform, at in ((late, MINE, filed_at), (fresh, MINE, now - timedelta(hours=1)),
-                               (other, THEIRS, filed_at)):  # fmt: skip
-        await produce(settings.bootstrap, catalogue.ingress(platform), [codec.encode(_filed(case, platform, at), f"/platforms/{platform}")])
+    for case, platform, at in (
+        (late, MINE, filed_at),
+        (fresh, MINE, now - timedelta(hours=1)),
+        (other, THEIRS, filed_at),
+    ):
+        await produce(
+            settings.bootstrap,
+            catalogue.ingress(platform),
+            [codec.encode(_filed(case, platform, at), f"/platforms/{platform}")],
+        )
 
     worker = worker_factory("--no-web")
     async with TopicReader(settings.bootstrap, catalogue.sla) as sla:
-        await sla.read_until(lambda recs: len(recs) >= 6, 180, lambda: f"no SLA clocks:\n{worker.log_tail()}")
+        await sla.read_until(
+            lambda recs: len(recs) >= 6, 180, lambda: f"no SLA clocks:\n{worker.log_tail()}"
+        )
     console = console_factory()
     d = browser
     url = console.url
@@ -175,10 +209,17 @@ async def test_an_office_regulator_works_through_the_day(
     # 5. A running clock's time left against the core's own deadline.
     rule = PolicyBook.load().rule("SAMR-20", "COMPLAINT_RESOLVE")
     core = start_clock(
-        clock_id="x", ref=fresh, rule_id=rule.id, policy_version="SAMR-20", unit=rule.unit,
-        target=rule.target("NORMAL", "DELIVERY_GOODS_DAMAGE"), warnings=(50, 75),
-        escalate_days=5, at=now - timedelta(hours=1), cal=WorkingCalendar(),
-    )  # fmt: skip
+        clock_id="x",
+        ref=fresh,
+        rule_id=rule.id,
+        policy_version="SAMR-20",
+        unit=rule.unit,
+        target=rule.target("NORMAL", "DELIVERY_GOODS_DAMAGE"),
+        warnings=(50, 75),
+        escalate_days=5,
+        at=now - timedelta(hours=1),
+        cal=WorkingCalendar(),
+    )
     d.get(f"{url}/cases/{fresh}")
     row = d.find_element(By.CSS_SELECTOR, "#clocks-table tr[data-rule='COMPLAINT_RESOLVE']")
     assert beijing(core.due_at) in row.text
@@ -192,7 +233,7 @@ async def test_an_office_regulator_works_through_the_day(
     _shot(d, "worklist")
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
     req = urllib.request.Request(f"{url}/export/worklist.xlsx", headers={"Cookie": cookie})
-    with urllib.request.urlopen(req, timeout=20) as r:
+    with urllib.request.urlopen(req, timeout=20) as r:  # noqa: ASYNC210 (the browser is sync too)
         book = load_workbook(io.BytesIO(r.read()))
     sheet = book.active
     header = [c.value for c in sheet[1]]
@@ -238,5 +279,8 @@ async def test_an_office_regulator_works_through_the_day(
     await fold_log(settings, catalogue, rebuilt)
     assert rebuilt.dump() == live.dump()
     assert sum(len(v) for v in live.dump().values()) > 10
-    assert {r["topic"] for r in live.lag()} >= {catalogue.cases(CaseFamily.COMPLAINTS), catalogue.alert_actions}
+    assert {r["topic"] for r in live.lag()} >= {
+        catalogue.cases(CaseFamily.COMPLAINTS),
+        catalogue.alert_actions,
+    }
     await asyncio.sleep(0)
