@@ -14,7 +14,8 @@
       series.push({ name: p + " " + text[k], type: "line", connectNulls: true, data: axis.map(function (w) { return byWeek[w]; }) });
     });
   });
-  series.push({ name: text.target, type: "line", data: axis.map(function () { return 85; }), lineStyle: { type: "dashed" }, symbol: "none" });
+  series.push({ name: text.target, type: "line", data: axis.map(function () { return 85; }), lineStyle: { type: "dashed" }, symbol: "none",
+    markLine: { symbol: "none", label: { formatter: text.target + " 85%" }, data: [{ yAxis: 85 }] } });
   var chart = echarts.init(document.getElementById("rates-chart"), null, { renderer: "svg" });
   chart.setOption({ animation: false, tooltip: { trigger: "axis" }, legend: { type: "scroll" }, xAxis: { type: "category", data: axis },
     yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }, series: series });

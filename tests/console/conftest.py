@@ -123,7 +123,11 @@ def browser() -> Iterator[object]:
     ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_window_size(1440, 900)
+    # The viewport (what a screenshot shows) is 1440×900, not the outer window.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
     driver.set_page_load_timeout(30)
     SCREENS.mkdir(parents=True, exist_ok=True)
     try:
