@@ -39,22 +39,54 @@ def fill(model: SqliteReadModel, cases: int) -> None:
     ]
     for i in range(cases):
         case, at = f"C-{i:06d}", T0 + timedelta(minutes=i)
-        batch.append(Applied("b.cases.complaints", i % 4, i, ComplaintFiled(
-            event_id=f"f-{i}", case_id=case, platform_id=f"shop-{i % 40}", occurred_at=at,
-            channel=Channel.HOTLINE_12345, category=Category.DELIVERY_GOODS_DAMAGE,
-            priority=Priority.NORMAL, claimed_amount_fen=100, insured=False, office="HD-ZGC",
-            consumer_ref=f"c-{i}", intake_at=at)))  # fmt: skip
-        batch.append(Applied("b.sla", i % 4, i, SlaClockStarted(
-            event_id=f"s-{i}", case_id=case, platform_id=f"shop-{i % 40}", occurred_at=at,
-            clock_id=f"k-{i}", sla_id="COMPLAINT_RESOLVE", policy_version="SAMR-20",
-            started_at=at, due_at=at + timedelta(days=7))))  # fmt: skip
+        batch.append(
+            Applied(
+                "b.cases.complaints",
+                i % 4,
+                i,
+                ComplaintFiled(
+                    event_id=f"f-{i}",
+                    case_id=case,
+                    platform_id=f"shop-{i % 40}",
+                    occurred_at=at,
+                    channel=Channel.HOTLINE_12345,
+                    category=Category.DELIVERY_GOODS_DAMAGE,
+                    priority=Priority.NORMAL,
+                    claimed_amount_fen=100,
+                    insured=False,
+                    office="HD-ZGC",
+                    consumer_ref=f"c-{i}",
+                    intake_at=at,
+                ),
+            )
+        )
+        batch.append(
+            Applied(
+                "b.sla",
+                i % 4,
+                i,
+                SlaClockStarted(
+                    event_id=f"s-{i}",
+                    case_id=case,
+                    platform_id=f"shop-{i % 40}",
+                    occurred_at=at,
+                    clock_id=f"k-{i}",
+                    sla_id="COMPLAINT_RESOLVE",
+                    policy_version="SAMR-20",
+                    started_at=at,
+                    due_at=at + timedelta(days=7),
+                ),
+            )
+        )
     model.apply(batch, {})
 
 
 async def run(cases: int) -> dict[str, float]:
     model = SqliteReadModel()
     fill(model, cases)
-    parts = ConsoleParts(model=model, catalogue=Catalogue("b"), clock=lambda: T0 + timedelta(days=3))
+    parts = ConsoleParts(
+        model=model, catalogue=Catalogue("b"), clock=lambda: T0 + timedelta(days=3)
+    )
     out: dict[str, float] = {}
     async with TestClient(TestServer(build_app(parts, "bench"))) as client:
         page = await (await client.get("/login")).text()

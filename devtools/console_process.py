@@ -1,4 +1,4 @@
-"""A ``regbus console`` subprocess beside the worker (the demo starts one and prints its address)."""
+"""A ``regbus console`` subprocess beside the worker (the demo starts it, prints its address)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,12 @@ class ConsoleProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "regbus", "console", "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         return self
 
     def stop(self, timeout: float = 15.0) -> None:

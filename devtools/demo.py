@@ -23,6 +23,7 @@ import orjson
 from rich.live import Live
 
 from agents.runtime import tune_gc
+from devtools.console_process import ConsoleProcess
 from devtools.simulator.config import SimConfig
 from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from devtools.simulator.generator import Simulation
@@ -42,7 +43,6 @@ from devtools.simulator.watch import (
     SystemWatch,
     compare,
 )
-from devtools.console_process import ConsoleProcess
 from devtools.worker_process import WorkerProcess
 from streams.settings import Settings
 from streams.topics import Catalogue

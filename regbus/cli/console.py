@@ -40,9 +40,12 @@ def console(
     from console.server import ConsoleOptions, serve
 
     options = ConsoleOptions(
-        host=host, port=port, db_path=db, admin=_admin_from_env(),
+        host=host,
+        port=port,
+        db_path=db,
+        admin=_admin_from_env(),
         session_secret=os.environ.get("REGBUS_CONSOLE_SECRET"),
-    )  # fmt: skip
+    )
     try:
         asyncio.run(serve(Settings.from_env(), options))
     except KeyboardInterrupt:
@@ -98,7 +101,9 @@ def add_user(
         writer = FactWriter(settings)
         await writer.start()
         try:
-            event = account_created(username, password, role_value, office, "cli", datetime.now(UTC))
+            event = account_created(
+                username, password, role_value, office, "cli", datetime.now(UTC)
+            )
             await writer.write(Catalogue(settings.topic_prefix).accounts, username, event)
         finally:
             await writer.stop()
