@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 	$(BIN)/regbus broker fetch
+	bash .ci/console_assets.sh
+	bash .ci/browser_deps.sh
 
 broker: setup
 	$(BIN)/regbus broker up

@@ -23,6 +23,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -674,6 +675,35 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
             return aioweb.Response(body=body, status=exc.status, content_type=JSON)
 
     app.web.web_app.middlewares.append(json_not_found)
+    _register_docs(app.web.web_app)
+
+
+SWAGGER_DIR = Path(__file__).resolve().parent / "static" / "swagger"
+_DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>regbus worker API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+
+def _register_docs(web_app: Any) -> None:
+    """Swagger UI at ``/docs`` over ``/openapi.json``, from the packaged swagger-ui-dist files
+    (``make setup`` fetches them from npm; no CDN). Without them ``/docs`` says how to get them."""
+    from aiohttp import web as aioweb
+
+    async def docs(request: Any) -> Any:
+        if not (SWAGGER_DIR / "swagger-ui-bundle.js").exists():
+            return aioweb.Response(
+                text="Swagger UI files missing: run `make setup` (.ci/console_assets.sh)",
+                status=503,
+            )
+        return aioweb.Response(text=_DOCS_PAGE, content_type="text/html")
+
+    web_app.router.add_get("/docs", docs)
+    if SWAGGER_DIR.is_dir():
+        web_app.router.add_static("/docs/static/", SWAGGER_DIR)
 
 
 def _sse(entry: RingEntry) -> bytes:

@@ -24,6 +24,7 @@ import orjson
 from rich.live import Live
 
 from agents.runtime import tune_gc
+from devtools.console_process import ConsoleProcess
 from devtools.simulator.config import SimConfig
 from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from devtools.simulator.generator import Simulation
@@ -61,6 +62,7 @@ class _Holder:
 
     worker: WorkerProcess | None = None
     web_port: int = 0
+    console: ConsoleProcess | None = None
 
 
 def _free_port() -> int:
@@ -103,6 +105,8 @@ def run_demo(
     finally:
         if holder.worker is not None:
             holder.worker.stop()
+        if holder.console is not None:
+            holder.console.stop()
     return code
 
 
@@ -136,6 +140,8 @@ async def _demo(
     holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
     api = f"http://127.0.0.1:{holder.web_port}"
     console.print(f"worker HTTP API: {api}/")
+    holder.console = ConsoleProcess(settings, out / "console.log", _free_port()).start()
+    console.print(f"bureau console (控制台): {holder.console.address}")
     predicted = _predicted(expected_alerts)
     view = LiveView(cfg, settings.topic_prefix, predicted)
     watch = SystemWatch(

@@ -9,6 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ACCESS_EVENTS",
+    "ACCOUNT_EVENTS",
+    "ALERT_ACTION_EVENTS",
     "ALERT_EVENTS",
     "CALENDAR_EVENT",
     "CASE_EVENTS",
@@ -71,3 +74,7 @@ CASE_EVENTS: dict[CaseFamily, tuple[str, ...]] = {
     CaseFamily.RECTIFICATIONS: RECTIFICATION_EVENTS,
 }
 PLATFORM_EVENTS = COMPLAINT_EVENTS + REFUND_EVENTS + RECTIFICATION_EVENTS
+# The console's facts (console/): the alert workflow, regulator accounts, the access log.
+ALERT_ACTION_EVENTS = ("AlertAcknowledged", "AlertAssigned", "AlertNoted", "AlertClosed")
+ACCOUNT_EVENTS = ("AccountCreated", "AccountRoleChanged", "AccountPasswordSet")
+ACCESS_EVENTS = ("CaseViewed", "ListExported")

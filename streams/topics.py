@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from schemas.families import (
+    ACCESS_EVENTS,
+    ACCOUNT_EVENTS,
+    ALERT_ACTION_EVENTS,
     ALERT_EVENTS,
     CALENDAR_EVENT,
     CASE_EVENTS,
@@ -41,6 +44,9 @@ class Family(StrEnum):
     REGISTRY = "registry"
     ROSTER = "roster"
     CALENDAR = "calendar"
+    ALERT_ACTIONS = "alert-actions"
+    ACCOUNTS = "accounts"
+    ACCESS_LOG = "access-log"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,13 @@ RETENTION: dict[Family, Retention] = {
     Family.AUDIT: Retention(4 * 365 * DAY_MS, "hash-chain checkpoints must outlive what they seal"),
     Family.ROSTER: Retention(UNLIMITED, "tiny; every replay needs the roster in force then"),
     Family.CALENDAR: Retention(UNLIMITED, "tiny; every replay needs the calendar years"),
+    Family.ALERT_ACTIONS: Retention(
+        4 * 365 * DAY_MS, "regulators' handling of alerts on those cases: as cases"
+    ),
+    Family.ACCOUNTS: Retention(UNLIMITED, "tiny; the console's accounts are rebuilt from it"),
+    Family.ACCESS_LOG: Retention(
+        4 * 365 * DAY_MS, "who viewed whose complaint (PIPL): kept as long as the cases viewed"
+    ),
     Family.REGISTRY: Retention(UNLIMITED, "compacted: the latest registration per platform"),
     Family.INGRESS: Retention(
         30 * DAY_MS,
@@ -188,6 +201,18 @@ class Catalogue:
         return f"{self.prefix}.calendar"
 
     @property
+    def alert_actions(self) -> str:
+        return f"{self.prefix}.alert-actions"
+
+    @property
+    def accounts(self) -> str:
+        return f"{self.prefix}.accounts"
+
+    @property
+    def access_log(self) -> str:
+        return f"{self.prefix}.access-log"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -293,6 +318,30 @@ class Catalogue:
                 ("RosterAssigned",),
                 "The 包片 roster: every assignment of a platform to its office, department "
                 "and leader, with the day it takes effect (history kept, never compacted).",
+            ),
+            TopicSpec(
+                self.alert_actions,
+                Family.ALERT_ACTIONS,
+                1,
+                "alert id",
+                ALERT_ACTION_EVENTS,
+                "The console's alert workflow: acknowledged, assigned, noted, closed.",
+            ),
+            TopicSpec(
+                self.accounts,
+                Family.ACCOUNTS,
+                1,
+                "user name",
+                ACCOUNT_EVENTS,
+                "Regulator accounts and roles (argon2 hashes only, never a password).",
+            ),
+            TopicSpec(
+                self.access_log,
+                Family.ACCESS_LOG,
+                1,
+                "account",
+                ACCESS_EVENTS,
+                "Who viewed or exported which case data (personal information law).",
             ),
         ]
         out.append(

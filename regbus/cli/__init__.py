@@ -30,6 +30,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("deadletter", "regbus.cli.deadletter", "app"),
     ("audit", "regbus.cli.audit", "app"),
     ("case", "regbus.cli.case", "app"),
+    ("console", "regbus.cli.console", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),

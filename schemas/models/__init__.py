@@ -38,6 +38,19 @@ from schemas.models.complaints import (
     ComplaintSuspended,
     check_pseudonymous,
 )
+from schemas.models.console import (
+    AccountCreated,
+    AccountPasswordSet,
+    AccountRoleChanged,
+    AlertAcknowledged,
+    AlertActionEvent,
+    AlertAssigned,
+    AlertClosed,
+    AlertNoted,
+    CaseViewed,
+    ListExported,
+    Role,
+)
 from schemas.models.enums import (
     Category,
     Channel,
@@ -103,6 +116,14 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     RosterAssigned,
     CalendarYearPublished,
 )
+ALERT_ACTION_TYPES: tuple[type[AlertActionEvent], ...] = (
+    AlertAcknowledged,
+    AlertAssigned,
+    AlertNoted,
+    AlertClosed,
+)
+ACCOUNT_TYPES: tuple[type[Event], ...] = (AccountCreated, AccountRoleChanged, AccountPasswordSet)
+ACCESS_TYPES: tuple[type[Event], ...] = (CaseViewed, ListExported)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
@@ -113,10 +134,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         *ALERT_TYPES,
         *CLOCK_TYPES,
         *RECORD_TYPES,
+        *ALERT_ACTION_TYPES,
+        *ACCOUNT_TYPES,
+        *ACCESS_TYPES,
     )
 }
 
 __all__ = [
+    "ACCESS_TYPES",
+    "ACCOUNT_TYPES",
+    "ALERT_ACTION_TYPES",
     "ALERT_TYPES",
     "CLOCK_TYPES",
     "COMPLAINT_TYPES",
@@ -126,9 +153,18 @@ __all__ = [
     "RECORD_TYPES",
     "RECTIFICATION_TYPES",
     "REFUND_TYPES",
+    "AccountCreated",
+    "AccountPasswordSet",
+    "AccountRoleChanged",
+    "AlertAcknowledged",
+    "AlertActionEvent",
+    "AlertAssigned",
+    "AlertClosed",
     "AlertEvent",
+    "AlertNoted",
     "AuditCheckpoint",
     "CalendarYearPublished",
+    "CaseViewed",
     "Category",
     "Channel",
     "ClockTicked",
@@ -150,6 +186,7 @@ __all__ = [
     "InterviewRecommended",
     "Level",
     "LifecycleViolationDetected",
+    "ListExported",
     "Outcome",
     "Priority",
     "RectificationOrdered",
@@ -161,6 +198,7 @@ __all__ = [
     "RefundReviewed",
     "ReviewDecision",
     "RiskSignalRaised",
+    "Role",
     "RosterAssigned",
     "Satisfaction",
     "Severity",
