@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from bench.workload import complaint_stream
 from clients.publisher import PlatformPublisher
@@ -109,6 +110,8 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
+    except GroupCoordinatorNotAvailableError:  # a fresh cluster: __consumer_offsets not yet
+        return 0
     finally:
         await admin.close()
     return sum(m.offset for tp, m in offsets.items() if tp.topic == topic and m.offset > 0)
@@ -145,7 +148,7 @@ async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
 
     env = Settings.from_env()
     cluster = ClusterLauncher(env)
-    started = not cluster.status().running
+    started = not (await asyncio.to_thread(cluster.status)).running
     await asyncio.to_thread(cluster.up, 180.0)
     try:
         state = Path(tempfile.mkdtemp(prefix="regbus-bench-cluster-"))

@@ -114,7 +114,7 @@ async def run_scenario(
     watching = asyncio.create_task(watch.run())
     try:
         dead = sum(sim.outcome.dead_letters.values())
-        settled = await watch.wait_for(len(expected), dead, timeout=180, quiet=3.0)
+        settled = await watch.wait_for(len(expected), dead, timeout=300, quiet=3.0)
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):

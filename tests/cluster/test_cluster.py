@@ -117,7 +117,8 @@ async def test_a_broker_killed_mid_run_loses_nothing(
         workers.stop()
     assert fault.killed == 2 and fault.restart is not None
     assert alive, "the worker must ride out a broker loss"
-    assert result.problems() == [], workers.tails()
+    problems = result.problems()
+    assert not problems, "\n".join(problems) + "\n" + workers.tails()
     assert len(result.canonical) > 100 and len(result.expected) > 30
 
 
@@ -143,7 +144,8 @@ async def test_the_leader_of_a_cases_partition_killed_mid_run_loses_nothing(
     finally:
         workers.stop()
     assert fault.killed == leaders[0]
-    assert result.problems() == [], workers.tails()
+    problems = result.problems()
+    assert not problems, "\n".join(problems) + "\n" + workers.tails()
     assert after[0]["leader"] in {1, 2, 3}
 
 
@@ -164,4 +166,5 @@ async def test_one_of_three_workers_killed_mid_run_changes_nothing(
     finally:
         workers.stop()
     assert killed == [0] and alive == [False, True, True], workers.tails()
-    assert result.problems() == [], workers.tails()
+    problems = result.problems()
+    assert not problems, "\n".join(problems) + "\n" + workers.tails()
