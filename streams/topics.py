@@ -15,10 +15,14 @@ from schemas.families import (
     ALERT_EVENTS,
     CASE_EVENTS,
     CLOCK_EVENTS,
+    INBOX_ALERTS,
+    INBOX_NOTICES,
+    NOTIFICATION_EVENTS,
     PLATFORM_EVENTS,
     TICK_EVENT,
     CaseFamily,
 )
+from schemas.send_rules import INBOX_CASE_EVENTS
 
 CASE_PARTITIONS = 4
 UNLIMITED = -1
@@ -35,6 +39,7 @@ class Family(StrEnum):
     AUDIT = "audit"
     REGISTRY = "registry"
     ROSTER = "roster"
+    NOTIFICATIONS = "notifications"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,10 @@ class Catalogue:
         return f"{self.prefix}.roster"
 
     @property
+    def notifications(self) -> str:
+        return f"{self.prefix}.notifications"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -134,9 +143,13 @@ class Catalogue:
                 Family.INBOX,
                 1,
                 "case id",
-                ("ComplaintForwarded", "RectificationOrdered", "RefundRequested"),
-                f"What the bureau sends platform {platform_id}: forwarded complaints, "
-                "rectification orders, review requests (only it may read).",
+                (*INBOX_CASE_EVENTS, *INBOX_ALERTS, *INBOX_NOTICES),
+                f"What the bureau tells platform {platform_id} (only it may read): every "
+                "bureau decision on its cases (forwarded complaints, escalations, reopenings, "
+                "rectification orders, verdicts with any new deadline, review requests), its "
+                "own SLA warnings (ahead of the deadline, due time included), breaches and "
+                "escalations, lifecycle violations, interview recommendations, and a notice "
+                "of each of its records refused at ingress (reason and coordinates only).",
             ),
         ]
 
@@ -217,6 +230,15 @@ class Catalogue:
                 ("RosterAssigned",),
                 "The 包片 roster: every assignment of a platform to its office, department "
                 "and leader, with the day it takes effect (history kept, never compacted).",
+            ),
+            TopicSpec(
+                self.notifications,
+                Family.NOTIFICATIONS,
+                1,
+                "delivery id",
+                NOTIFICATION_EVENTS,
+                "The notifier's delivery log: each alert delivered to a person of the roster "
+                "by webhook or e-mail, or failed after the last retry (its dead letter).",
             ),
         ]
         out.extend(self._extra)

@@ -50,6 +50,12 @@ from schemas.models.enums import (
     SuspendReason,
     ViolationCode,
 )
+from schemas.models.notices import (
+    DeadLetterNotice,
+    NotificationDelivered,
+    NotificationFailed,
+    NotifyChannel,
+)
 from schemas.models.records import AuditCheckpoint, DeadLetterHeader, DeadLetterRecord
 from schemas.models.rectifications import (
     InspectionFindingRecorded,
@@ -101,6 +107,11 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     AuditCheckpoint,
     RosterAssigned,
 )
+NOTICE_TYPES: tuple[type[Event], ...] = (
+    DeadLetterNotice,
+    NotificationDelivered,
+    NotificationFailed,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
@@ -111,6 +122,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         *ALERT_TYPES,
         *CLOCK_TYPES,
         *RECORD_TYPES,
+        *NOTICE_TYPES,
     )
 }
 
@@ -121,6 +133,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_LONG",
     "MIN_LONG",
+    "NOTICE_TYPES",
     "RECORD_TYPES",
     "RECTIFICATION_TYPES",
     "REFUND_TYPES",
@@ -139,6 +152,7 @@ __all__ = [
     "ComplaintResumed",
     "ComplaintSuspended",
     "DeadLetterHeader",
+    "DeadLetterNotice",
     "DeadLetterReason",
     "DeadLetterRecord",
     "EscalationRaised",
@@ -147,6 +161,9 @@ __all__ = [
     "InterviewRecommended",
     "Level",
     "LifecycleViolationDetected",
+    "NotificationDelivered",
+    "NotificationFailed",
+    "NotifyChannel",
     "Outcome",
     "Priority",
     "RectificationOrdered",

@@ -25,6 +25,8 @@ class AlertEvent(Event):
     observed_at: UtcDatetime
     detail: str
     policy_version: str
+    leader: str | None = None
+    """Added in v2: the bureau leader the 包片 roster names for the platform; v1 reads null."""
 
 
 class SlaWarningRaised(AlertEvent):
