@@ -28,6 +28,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("platform", "regbus.cli.platform", "app"),
     ("deadletter", "regbus.cli.deadletter", "app"),
     ("audit", "regbus.cli.audit", "app"),
+    ("roster", "regbus.cli.roster", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),
