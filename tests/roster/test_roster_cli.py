@@ -15,11 +15,17 @@ from streams.settings import Settings
 
 runner = CliRunner()
 
-CSV = """platform_id,office,department,leader,effective_from,office_contacts,department_contacts,leader_contacts
-acme,HD-ZGC,CONSUMER_PROTECTION,WANG-JU,2026-01-01,zgc.duty@hd.example.cn,zhang.wei;li.na@hd.example.cn,wang.ju@hd.example.cn
-shopco,HD-XSQ,E_COMMERCE,LI-JU,2026-01-01,,chen.jie,li.ju@hd.example.cn
-bureau,HD-JG,INFORMATION_TECHNOLOGY,WANG-JU,2026-01-01,,it.duty,
-"""
+CSV = "\n".join(
+    [
+        "platform_id,office,department,leader,effective_from,"
+        "office_contacts,department_contacts,leader_contacts",
+        "acme,HD-ZGC,CONSUMER_PROTECTION,WANG-JU,2026-01-01,"
+        "zgc.duty@hd.example.cn,zhang.wei;li.na@hd.example.cn,wang.ju@hd.example.cn",
+        "shopco,HD-XSQ,E_COMMERCE,LI-JU,2026-01-01,,chen.jie,li.ju@hd.example.cn",
+        "bureau,HD-JG,INFORMATION_TECHNOLOGY,WANG-JU,2026-01-01,,it.duty,",
+        "",
+    ]
+)
 
 
 def cli(settings: Settings, *args: str) -> Any:
@@ -65,7 +71,10 @@ def test_every_bad_field_is_named_by_file_line_and_field(tmp_path: Path) -> None
     )
     with pytest.raises(RosterFileError) as caught:
         read_roster_file(yml)
-    assert [(e.line, e.field) for e in caught.value.errors] == [(13, "colour"), (12, "effective_from")]
+    assert [(e.line, e.field) for e in caught.value.errors] == [
+        (13, "colour"),
+        (12, "effective_from"),
+    ]
 
 
 def test_same_content_same_ids_so_a_reload_is_idempotent(tmp_path: Path) -> None:
