@@ -236,7 +236,9 @@ class ReplayFolder:
         observer: Observer | None = None,
         ctx: engine.Context | None = None,
         codec: EventCodec | None = None,
+        route: Any = None,
     ) -> None:
+        """``route``: the roster's alert routing, as live (:mod:`audit.side_logs`)."""
         self.catalogue = catalogue
         self.as_of = as_of
         self.observer = observer
@@ -253,6 +255,7 @@ class ReplayFolder:
         self._started: set[tuple[str, int]] = set()
         for fam in self._families.values():
             fam.processor.on_output = self._output_hook(fam)
+            fam.processor.route = route
 
     def _output_hook(self, fam: _Family) -> Any:
         observer = self.observer

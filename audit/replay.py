@@ -20,6 +20,7 @@ from datetime import datetime
 from agents.core import engine
 from audit.collect import Collector
 from audit.fold import AsOf, Mode, Observer, ReplayFolder
+from audit.side_logs import SideLogs, read_side_logs
 from schemas.families import CaseFamily
 from streams.codec import EventCodec
 from streams.ledger.logread import LogReader
@@ -37,6 +38,8 @@ class ReplayResult:
     seconds: float
     start_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     end_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    side: SideLogs | None = None
+    """The roster and the delivery log as of the instant (None: not read)."""
 
     @property
     def records(self) -> int:
@@ -65,7 +68,9 @@ async def replay(
     the processors emit."""
     catalogue = catalogue or Catalogue(settings.topic_prefix)
     watcher = collector if collector is not None else observer
-    folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec)
+    side = await read_side_logs(settings, catalogue, as_of.until_ms)
+    folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec,
+                          route=side.route)  # fmt: skip
     topics = [catalogue.cases(f) for f in families]
     started = time.perf_counter()
     async with LogReader(settings) as reader:
@@ -90,6 +95,7 @@ async def replay(
         time.perf_counter() - started,
         {(tp.topic, tp.partition): r[0] for tp, r in ranges.items()},
         {(tp.topic, tp.partition): r[1] for tp, r in ranges.items()},
+        side,
     )
 
 
