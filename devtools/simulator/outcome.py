@@ -12,13 +12,14 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from devtools.simulator.config import SimConfig
 from devtools.simulator.model import ExpectedAlert, Send
 from devtools.simulator.oracle import CaseOracle
+from devtools.simulator.platforms import BUREAU_WIDE, owners
 from devtools.simulator.rules import (
     INTERVIEW_BREACHES,
     INTERVIEW_STYLE,
@@ -112,6 +113,8 @@ class ExpectedOutcome:
     def __init__(self, cfg: SimConfig, sink: Callable[[ExpectedAlert], None]) -> None:
         self.cfg = cfg
         self._sink = sink
+        self.owners = owners(cfg.roster)
+        self.by_office: Counter[str] = Counter()
         self.alerts: Counter[str] = Counter()
         self.by_rule: Counter[str] = Counter()
         self.by_level: Counter[str] = Counter()
@@ -133,7 +136,14 @@ class ExpectedOutcome:
         self.interviews = InterviewFold(self._platform_alert)
 
     # alerts --------------------------------------------------------------------------------
+    def _owned(self, a: ExpectedAlert) -> ExpectedAlert:
+        """The alert with the owner the simulator's roster names (bureau-wide otherwise)."""
+        office, _department, leader = self.owners.get(a.platform_id, self.owners[BUREAU_WIDE])
+        self.by_office[office] += 1
+        return replace(a, office=office, leader=leader)
+
     def alert(self, a: ExpectedAlert) -> None:
+        a = self._owned(a)
         self._tally(a)
         self.cohorts.alert(a)
         if a.kind == "SlaBreached":
@@ -152,6 +162,7 @@ class ExpectedOutcome:
 
     def _platform_alert(self, a: ExpectedAlert) -> None:
         """An interview recommendation or a risk signal (decided per platform / category)."""
+        a = self._owned(a)
         if a.kind == "InterviewRecommended":
             self.interviews_by_platform[a.platform_id] += 1
         self._tally(a)
