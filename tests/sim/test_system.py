@@ -67,3 +67,7 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
     assert all(n > 100 for n in totals), totals
     assert missing_coverage(expected, dead) == []
     assert missing_coverage(watch.alerts, watch.dead_letters) == []
+    # the roster published at the start: every alert of the month has an owner (compare()
+    # above checked each one's office and leader against the simulator's own table)
+    offices = {a.office for a in watch.alerts}
+    assert offices and not offices & {"UNASSIGNED", "BUREAU", ""}, offices
