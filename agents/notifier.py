@@ -219,7 +219,13 @@ class Notifier:
         finally:
             self._inflight.discard(d.delivery_id)
 
-    def _logged(self, cls: type[Event], d: Delivery, attempts: int, **extra: Any) -> Event:
+    def _logged(
+        self,
+        cls: type[NotificationDelivered] | type[NotificationFailed],
+        d: Delivery,
+        attempts: int,
+        **extra: Any,
+    ) -> Event:
         a = d.alert
         return cls(
             event_id=derive_id("notification", cls.__name__, d.delivery_id),
