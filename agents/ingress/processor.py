@@ -355,7 +355,6 @@ class IngressProcessor:
                   rec.offset)  # fmt: skip
         self.metrics.dead_letter_failures += 1
 
-
     def _notify_platform(
         self,
         rec: InRecord,
