@@ -22,7 +22,9 @@ from streams.topics import Catalogue
 
 if TYPE_CHECKING:
     from agents.cases import CaseProcessor
+    from agents.core.routing import AlertRouter
     from agents.ingress import IngressProcessor, RegistryWatcher
+    from agents.notifier import Notifier, NotifierSettings
     from agents.regulator import Regulator
     from agents.web import AlertRing
     from schemas.families import CaseFamily
@@ -74,6 +76,8 @@ class WorkerOptions:
     """None: REGBUS_INGRESS_FUTURE_MINUTES, else 10."""
     ingress_dedup_days: float | None = None
     """None: REGBUS_INGRESS_DEDUP_DAYS, else 30."""
+    notify: NotifierSettings | None = None
+    """Webhook and SMTP endpoints of the notifier; None: no notifier."""
 
 
 @dataclass
@@ -89,6 +93,8 @@ class WorkerParts:
     case_processors: dict[CaseFamily, CaseProcessor] = field(default_factory=dict)
     regulator: Regulator | None = None
     alert_ring: AlertRing | None = None
+    roster_router: AlertRouter | None = None
+    notifier: Notifier | None = None
 
 
 def create_app(settings: Settings, options: WorkerOptions | None = None) -> Any:
@@ -161,12 +167,14 @@ def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
 def _attach_parts(
     app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions
 ) -> WorkerParts:
-    from agents import auditor, cases, clock, ingress, regulator, web
+    from agents import auditor, cases, clock, ingress, notifier, regulator, roster, web
 
     parts = WorkerParts(app, settings, catalogue, options)
     parts.ingress, parts.ingress_watcher = ingress.attach(app, settings, catalogue, options)
     parts.case_processors = cases.attach(app, settings, catalogue, options)
     parts.regulator = regulator.attach(app, catalogue, options, parts.case_processors)
+    roster.attach(app, settings, catalogue, parts)
+    parts.notifier = notifier.attach(app, settings, catalogue, options, parts)
     auditor.attach(app, settings, catalogue, options)
     if options.clock == "wall":
         clock.attach_wall_clock(app, catalogue, options.tick_interval)

@@ -20,7 +20,7 @@ from agents.calendar_years import year_data
 from agents.core import engine
 from agents.core.deadlines import DeadlineIndex
 from agents.core.sla_clock import RECHECK
-from schemas.families import CaseFamily
+from schemas.families import INBOX_ALERTS, CaseFamily
 from schemas.models import (
     AlertEvent,
     CalendarYearPublished,
@@ -62,6 +62,10 @@ class CaseProcessor:
         self.cache_size = cache_size
         self.counters: dict[str, int] = {"events": 0, "ticks": 0, "alerts": 0, "deadletter": 0}
         self.on_output: Callable[[Event], None] | None = None
+        self.route: Callable[[AlertEvent], list[AlertEvent]] | None = None
+        """The roster's alert routing (:meth:`agents.core.routing.AlertRouter.route`)."""
+        self.has_inbox: Callable[[str], bool] = lambda _platform: False
+        """Whether a platform's inbox exists (registered and active): its own alerts go there."""
 
     # partition lifecycle ---------------------------------------------------------------
     def forget(self, partitions: Iterable[int]) -> None:
@@ -170,6 +174,8 @@ class CaseProcessor:
         return result
 
     def _emit(self, outputs: Sequence[Event], result: BatchResult) -> None:
+        if self.route is not None:
+            outputs = _routed(outputs, self.route)
         for ev in outputs:
             if isinstance(ev, AlertEvent):
                 topic = self.catalogue.alerts
@@ -182,8 +188,24 @@ class CaseProcessor:
                 continue
             _key, value, headers = self.codec.encode(ev, BUREAU_SOURCE)
             result.out.append(OutRecord(topic, key, value, headers))
+            if ev.EVENT_NAME in INBOX_ALERTS and self.has_inbox(ev.platform_id):
+                # the platform hears of its own warnings (ahead of the deadline) and breaches
+                inbox = self.catalogue.inbox(ev.platform_id)
+                result.out.append(OutRecord(inbox, key, value, headers))
             if self.on_output is not None:
                 self.on_output(ev)
+
+
+def _routed(
+    outputs: Sequence[Event], route: Callable[[AlertEvent], list[AlertEvent]]
+) -> list[Event]:
+    out: list[Event] = []
+    for ev in outputs:
+        if isinstance(ev, AlertEvent):
+            out.extend(route(ev))
+        else:
+            out.append(ev)
+    return out
 
 
 def attach(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from agents.scorecard_processors import (
 )
 from schemas.families import CaseFamily
 from schemas.models import AlertEvent, Event
-from streams.records import InRecord
+from streams.records import BatchResult, InRecord
 from streams.topics import Catalogue
 
 SIGNALS_FILE_ENV = "REGBUS_SIGNALS_FILE"
@@ -84,6 +84,8 @@ class Regulator:
         self.policy = policy
         self.alerts_published: Counter[tuple[str, str]] = Counter()
         """Alerts this worker published, by (rule id, level): case agents and signals."""
+        self.route_result: Callable[[BatchResult], BatchResult] | None = None
+        """Routes the signals by the roster (set by :func:`agents.roster.attach`)."""
 
     def subject(self, subject: str) -> dict[str, Any] | None:
         """A subject's state (:class:`agents.regulator_state.SubjectState`) as JSON."""
@@ -151,7 +153,10 @@ def attach(
     within = getattr(options, "batch_within", 0.01)
 
     def run(processor: Any, batch: list[InRecord]) -> None:
-        apply_result(app, tables, processor.process(batch, tables))
+        result = processor.process(batch, tables)
+        if processor is scorecards and regulator.route_result is not None:
+            result = regulator.route_result(result)
+        apply_result(app, tables, result)
 
     sources = [catalogue.cases(f) for f in CaseFamily] + [catalogue.alerts]
     case_source = app.topic(*sources, key_serializer="raw", value_serializer="raw")

@@ -247,7 +247,9 @@ class ReplayFolder:
         ctx: engine.Context | None = None,
         codec: EventCodec | None = None,
         tap: RecordTap | None = None,
+        route: Any = None,
     ) -> None:
+        """``route``: the roster's alert routing, as live (:mod:`audit.side_logs`)."""
         self.catalogue = catalogue
         self.as_of = as_of
         self.observer = observer
@@ -265,6 +267,7 @@ class ReplayFolder:
         self._started: set[tuple[str, int]] = set()
         for fam in self._families.values():
             fam.processor.on_output = self._output_hook(fam)
+            fam.processor.route = route
 
     def _output_hook(self, fam: _Family) -> Any:
         observer = self.observer

@@ -21,6 +21,7 @@ from agents.scorecard import SignalsPolicy
 from audit.collect import Collector
 from audit.fold import AsOf, Mode, Observer, ReplayFolder, shared_context
 from audit.regulator_replay import RegulatorReplay
+from audit.side_logs import SideLogs, read_side_logs
 from schemas.families import CaseFamily
 from streams.codec import EventCodec
 from streams.ledger.logread import LogReader
@@ -41,6 +42,8 @@ class ReplayResult:
     regulator: RegulatorReplay | None = None
     """The regulator agents replayed (None when the replay is filtered: a case, a platform
     or a window cannot give a platform's or a category's signals)."""
+    side: SideLogs | None = None
+    """The roster and the delivery log as of the instant (None: not read)."""
 
     @property
     def records(self) -> int:
@@ -71,6 +74,7 @@ async def replay(
     the processors emit."""
     catalogue = catalogue or Catalogue.from_settings(settings)
     watcher = collector if collector is not None else observer
+    side = await read_side_logs(settings, catalogue, as_of.until_ms)
     topics = [catalogue.cases(f) for f in families]
     started = time.perf_counter()
     async with LogReader(settings) as reader:
@@ -88,7 +92,9 @@ async def replay(
                 sum(1 for tp in ranges if tp.topic == complaints),
                 codec,
             )
-        folder = ReplayFolder(catalogue, as_of, watcher, ctx=ctx, codec=codec, tap=reg)
+        folder = ReplayFolder(
+            catalogue, as_of, watcher, ctx=ctx, codec=codec, tap=reg, route=side.route
+        )
         total = sum(end - start for start, end in ranges.values())
         done = 0
         async for tp, records in reader.read(ranges):
@@ -109,6 +115,7 @@ async def replay(
         {(tp.topic, tp.partition): r[0] for tp, r in ranges.items()},
         {(tp.topic, tp.partition): r[1] for tp, r in ranges.items()},
         reg,
+        side,
     )
 
 

@@ -146,6 +146,7 @@ def build_report(
             for d in collector.dead_letters
         ],
         "reconciliation": None if reconciliation is None else _reconciliation_json(reconciliation),
+        "roster_and_notifications": None if result.side is None else result.side.as_json(),
     }
 
 

@@ -1,11 +1,16 @@
-"""A platform's inbox: what the bureau sends it (forwarded complaints, rectification orders,
-refund requests to review), as decoded events.
+"""A platform's inbox: everything the bureau tells it — every decision on its cases, its own
+SLA warnings (ahead of the deadline) and breaches, escalations, interview recommendations and
+its refused records — as decoded events or as typed notices (:mod:`clients.notices`).
 
 ::
 
     async with PlatformInbox("acme", "127.0.0.1:19092") as inbox:
-        async for event in inbox:
-            handle(event)          # the offset is committed when you ask for the next one
+        async for notice in inbox.notices():
+            match notice:
+                case DeadlineWarning(time_left=left): hurry(notice.case_id, left)
+                case CaseDecision(): apply(notice.event)
+                case RefusedRecord(reason=why): fix(notice.your_event_id, why)
+            # the offset is committed when you ask for the next one
 
 Delivery is at-least-once: an event's offset is committed only after the loop body that
 received it finished and asked for the next event, so a crash (or a ``break``) replays it.
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.models import Event
 from streams.codec import DecodeError, EventCodec
@@ -25,6 +30,9 @@ from streams.topics import Catalogue
 log = logging.getLogger(__name__)
 
 __all__ = ["PlatformInbox", "default_group_id"]
+
+if TYPE_CHECKING:
+    from clients.notices import Notice
 
 
 def default_group_id(prefix: str, platform_id: str) -> str:
@@ -58,7 +66,8 @@ class PlatformInbox:
         }
         self._consumer: Any = None
         self.skipped = 0
-        """Records that did not decode (logged and committed past, never yielded)."""
+        """Records that did not decode, or that name another platform (logged and committed
+        past, never yielded)."""
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer
@@ -103,5 +112,17 @@ class PlatformInbox:
                         log.error("inbox %s@%d: %s", self.topic, msg.offset, exc)
                         self.skipped += 1
                     else:
-                        yield event
+                        if event.platform_id == self.platform_id:
+                            yield event
+                        else:  # never expected: the bureau writes only the platform's own
+                            log.error("inbox %s@%d: event of platform %r", self.topic,
+                                      msg.offset, event.platform_id)  # fmt: skip
+                            self.skipped += 1
                     await consumer.commit({TopicPartition(tp.topic, tp.partition): msg.offset + 1})
+
+    async def notices(self) -> AsyncIterator[Notice]:
+        """The inbox as typed notices (one class per kind, see :mod:`clients.notices`)."""
+        from clients.notices import notice_of
+
+        async for event in self._events():
+            yield notice_of(event)

@@ -17,6 +17,9 @@ __all__ = [
     "CASE_EVENTS",
     "CLOCK_EVENTS",
     "COMPLAINT_EVENTS",
+    "INBOX_ALERTS",
+    "INBOX_NOTICES",
+    "NOTIFICATION_EVENTS",
     "PLATFORM_EVENTS",
     "RECTIFICATION_EVENTS",
     "REFUND_EVENTS",
@@ -58,6 +61,16 @@ ALERT_EVENTS = (
     "LifecycleViolationDetected",
     "RiskSignalRaised",
 )
+INBOX_ALERTS = (
+    "SlaWarningRaised",
+    "SlaBreached",
+    "EscalationRaised",
+    "InterviewRecommended",
+    "LifecycleViolationDetected",
+)
+"""The alerts about a platform's own cases (or the platform) copied to its inbox."""
+INBOX_NOTICES = ("DeadLetterNotice",)
+NOTIFICATION_EVENTS = ("NotificationDelivered", "NotificationFailed")
 CLOCK_EVENTS = (
     "SlaClockStarted",
     "SlaClockPaused",

@@ -71,17 +71,19 @@ class SendRule:
     limit_doc: str = ""
     limit_field: str = "type"
     """The field a platform_limit refusal is about (for the SDK's and CLI's messages)."""
-    inbox: bool = False
-    """When the bureau sends it, a copy goes to the named platform's inbox."""
+    inbox: bool = True
+    """When the bureau sends it, a copy goes to the named platform's inbox: every decision
+    the bureau takes on a platform's case reaches the platform."""
 
 
 _C, _R, _X = CaseFamily.COMPLAINTS, CaseFamily.REFUNDS, CaseFamily.RECTIFICATIONS
 SEND_RULES: dict[str, SendRule] = {
+    # A hotline intake reaches the platform as the ComplaintForwarded that follows it.
     "ComplaintFiled": SendRule(
-        _C, True, platform_limit=_platform_files_in_app,
+        _C, True, inbox=False, platform_limit=_platform_files_in_app,
         limit_doc="platforms: channel PLATFORM_APP only", limit_field="channel",
     ),
-    "ComplaintForwarded": SendRule(_C, False, inbox=True),
+    "ComplaintForwarded": SendRule(_C, False),
     "ComplaintAcknowledged": SendRule(_C, True),
     "ComplaintSuspended": SendRule(
         _C, True, platform_limit=_platform_suspend_reason,
@@ -96,12 +98,12 @@ SEND_RULES: dict[str, SendRule] = {
     "ComplaintFeedbackRecorded": SendRule(_C, False, limit_doc="the return visit (回访)"),
     "ComplaintReopened": SendRule(_C, False),
     "RefundRequested": SendRule(
-        _R, True, inbox=True, limit_doc="bureau: relays a consumer's request for review",
+        _R, True, limit_doc="bureau: relays a consumer's request for review",
     ),
     "RefundReviewed": SendRule(_R, True),
     "RefundPaid": SendRule(_R, True),
     "InspectionFindingRecorded": SendRule(_X, False),
-    "RectificationOrdered": SendRule(_X, False, inbox=True),
+    "RectificationOrdered": SendRule(_X, False),
     "RectificationSubmitted": SendRule(_X, True),
     "RectificationVerified": SendRule(_X, False),
     "RectificationRejected": SendRule(_X, False),
@@ -109,6 +111,8 @@ SEND_RULES: dict[str, SendRule] = {
 assert set(SEND_RULES) == {e for events in CASE_EVENTS.values() for e in events}
 assert all(SEND_RULES[e].family is fam for fam, events in CASE_EVENTS.items() for e in events)
 
+INBOX_CASE_EVENTS: tuple[str, ...] = tuple(n for n, r in SEND_RULES.items() if r.inbox)
+"""The case events a platform's inbox carries (when the bureau sent them)."""
 PLATFORM_EVENT_TYPES: tuple[str, ...] = tuple(n for n, r in SEND_RULES.items() if r.platform)
 
 

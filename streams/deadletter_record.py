@@ -49,3 +49,41 @@ def dead_letter(
     )
     _key, value, headers = codec.encode(record, DEADLETTER_SOURCE)
     return OutRecord(catalogue.deadletter, rec.topic.encode(), value, headers)
+
+
+def dead_letter_notice(
+    catalogue: Catalogue,
+    codec: EventCodec,
+    rec: InRecord,
+    reason: DeadLetterReason,
+    platform_id: str,
+) -> OutRecord:
+    """The notice of a refused record for its platform's inbox: reason and coordinates and the
+    record's own ``ce_type``/``ce_id``, never its bytes or the refusal's free text."""
+    from schemas.models import DeadLetterNotice
+    from streams.records import OutRecord
+
+    ident = dead_letter_id(rec.topic, rec.partition, rec.offset)
+    hd = {k: v for k, v in reversed(rec.headers)}  # the first of repeated keys
+
+    def header(name: str) -> str | None:
+        raw = hd.get(name)
+        return None if raw is None else raw.decode("utf-8", "replace")[:200]
+
+    notice = DeadLetterNotice(
+        event_id=str(uuid.uuid5(_NS, f"notice/{ident}")),
+        case_id="",
+        platform_id=platform_id,
+        occurred_at=datetime.fromtimestamp(rec.timestamp_ms / 1000, UTC)
+        if rec.timestamp_ms
+        else datetime.now(UTC),
+        dead_letter_id=ident,
+        original_topic=rec.topic,
+        original_partition=rec.partition,
+        original_offset=rec.offset,
+        reason=reason,
+        ce_type=header("ce_type"),
+        ce_id=header("ce_id"),
+    )
+    _key, value, headers = codec.encode(notice, DEADLETTER_SOURCE)
+    return OutRecord(catalogue.inbox(platform_id), rec.topic.encode(), value, headers)

@@ -292,6 +292,9 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
             (T, cat.deadletter, LIT, op.WRITE),
             (T, f"{cat.prefix}.inbox.", PRE, op.WRITE),
             (T, cat.platforms_registry, LIT, op.READ),
+            (T, cat.roster, LIT, op.READ),  # agents/roster.py routes every alert by it
+            (T, cat.notifications, LIT, op.READ),  # the notifier folds its delivery log
+            (T, cat.notifications, LIT, op.WRITE),
         ]
         internal = f"{app_id}-"
         plan += [
@@ -302,6 +305,8 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
     elif kind is PrincipalKind.REGULATOR:
         plan = [
             (T, cat.alerts, LIT, op.READ),
+            (T, cat.roster, LIT, op.READ),  # who covers which platform (the console's scope)
+            (T, cat.notifications, LIT, op.READ),  # the delivery log
             (G, group_prefix(cat, kind, name), PRE, op.READ),
         ]
     elif kind is PrincipalKind.AUDITOR:

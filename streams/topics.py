@@ -19,10 +19,14 @@ from schemas.families import (
     CALENDAR_EVENT,
     CASE_EVENTS,
     CLOCK_EVENTS,
+    INBOX_ALERTS,
+    INBOX_NOTICES,
+    NOTIFICATION_EVENTS,
     PLATFORM_EVENTS,
     TICK_EVENT,
     CaseFamily,
 )
+from schemas.send_rules import INBOX_CASE_EVENTS
 from streams.settings import DEFAULT_CASE_PARTITIONS, Settings
 
 CASE_PARTITIONS = DEFAULT_CASE_PARTITIONS
@@ -47,6 +51,7 @@ class Family(StrEnum):
     ALERT_ACTIONS = "alert-actions"
     ACCOUNTS = "accounts"
     ACCESS_LOG = "access-log"
+    NOTIFICATIONS = "notifications"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ RETENTION: dict[Family, Retention] = {
         4 * 365 * DAY_MS, "regulators' handling of alerts on those cases: as cases"
     ),
     Family.ACCOUNTS: Retention(UNLIMITED, "tiny; the console's accounts are rebuilt from it"),
+    Family.NOTIFICATIONS: Retention(
+        4 * 365 * DAY_MS, "who was told of which escalation, and when: as the alerts"
+    ),
     Family.ACCESS_LOG: Retention(
         4 * 365 * DAY_MS, "who viewed whose complaint (PIPL): kept as long as the cases viewed"
     ),
@@ -213,6 +221,10 @@ class Catalogue:
         return f"{self.prefix}.access-log"
 
     @property
+    def notifications(self) -> str:
+        return f"{self.prefix}.notifications"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -233,9 +245,13 @@ class Catalogue:
                 Family.INBOX,
                 1,
                 "case id",
-                ("ComplaintForwarded", "RectificationOrdered", "RefundRequested"),
-                f"What the bureau sends platform {platform_id}: forwarded complaints, "
-                "rectification orders, review requests (only it may read).",
+                (*INBOX_CASE_EVENTS, *INBOX_ALERTS, *INBOX_NOTICES),
+                f"What the bureau tells platform {platform_id} (only it may read): every "
+                "bureau decision on its cases (forwarded complaints, escalations, reopenings, "
+                "rectification orders, verdicts with any new deadline, review requests), its "
+                "own SLA warnings (ahead of the deadline, due time included), breaches and "
+                "escalations, lifecycle violations, interview recommendations, and a notice "
+                "of each of its records refused at ingress (reason and coordinates only).",
             ),
         ]
         return self._replicated(specs)
@@ -342,6 +358,15 @@ class Catalogue:
                 "account",
                 ACCESS_EVENTS,
                 "Who viewed or exported which case data (personal information law).",
+            ),
+            TopicSpec(
+                self.notifications,
+                Family.NOTIFICATIONS,
+                1,
+                "delivery id",
+                NOTIFICATION_EVENTS,
+                "The notifier's delivery log: each alert delivered to a person of the roster "
+                "by webhook or e-mail, or failed after the last retry (its dead letter).",
             ),
         ]
         out.append(

@@ -40,7 +40,7 @@ from schemas.models import DeadLetterReason
 from schemas.send_rules import SEND_RULES, Sender, refusal
 from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
 from streams.codec import DecodeError, EventCodec
-from streams.deadletter_record import dead_letter
+from streams.deadletter_record import dead_letter, dead_letter_notice
 from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
 from streams.topics import PLATFORM_ID, Catalogue
 
@@ -106,6 +106,8 @@ class IngressMetrics:
     received: int = 0
     routed: int = 0
     inbox_copies: int = 0
+    inbox_notices: int = 0
+    """Dead-letter notices sent to the refused record's platform."""
     duplicates: int = 0
     redelivered: int = 0
     """Records at or below the partition's processed offset (a rebalance or crash replay):
@@ -347,10 +349,31 @@ class IngressProcessor:
                 continue
             result.out.append(out)
             self.metrics.dead_lettered[reason] += 1
+            self._notify_platform(attempt, reason, owner, result)
             return
         log.error("ingress: cannot build a dead letter for %s[%d]@%d", rec.topic, rec.partition,
                   rec.offset)  # fmt: skip
         self.metrics.dead_letter_failures += 1
+
+    def _notify_platform(
+        self,
+        rec: InRecord,
+        reason: DeadLetterReason,
+        owner: tuple[Sender, str] | None,
+        result: BatchResult,
+    ) -> None:
+        """Tell a registered platform that one of its records was refused (its inbox exists
+        and only it reads it); the bureau's own refused records concern no platform."""
+        if owner is None or owner[0] is not Sender.PLATFORM:
+            return
+        if self.platforms.status(owner[1]) is not PlatformStatus.ACTIVE:
+            return
+        try:
+            result.out.append(dead_letter_notice(self.catalogue, self.codec, rec, reason, owner[1]))
+        except Exception:  # the dead letter itself is written; the notice is best effort
+            log.exception("ingress: no dead-letter notice for %s@%d", rec.topic, rec.offset)
+            return
+        self.metrics.inbox_notices += 1
 
 
 def _hw_key(topic: str, partition: int) -> bytes:

@@ -97,6 +97,9 @@ class ExpectedAlert:
     due_at: datetime | None
     observed_at: datetime
     offending_event_id: str | None = None
+    office: str = ""
+    """The owner the 包片 roster names (the simulator's own table; the system's alert)."""
+    leader: str | None = None
 
     def key(self) -> tuple[str, str, str, str, str]:
         """Identity of the fact (what ``alert_id`` hashes), independent of when it was seen."""
@@ -111,7 +114,10 @@ class ExpectedAlert:
 
     def full(self) -> tuple[Any, ...]:
         """Everything compared between prediction and system: identity, routing and time."""
-        return (*self.key(), self.level.value, self.severity.value, self.observed_at.isoformat())
+        return (
+            *self.key(), self.level.value, self.severity.value, self.observed_at.isoformat(),
+            self.office, self.leader or "",
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +131,8 @@ class ExpectedAlert:
             "due_at": self.due_at.isoformat() if self.due_at else None,
             "observed_at": self.observed_at.isoformat(),
             "offending_event_id": self.offending_event_id,
+            "office": self.office,
+            "leader": self.leader,
         }
 
     @classmethod
@@ -141,6 +149,8 @@ class ExpectedAlert:
             due_at=datetime.fromisoformat(due) if due else None,
             observed_at=datetime.fromisoformat(data["observed_at"]),
             offending_event_id=data.get("offending_event_id"),
+            office=data.get("office", ""),
+            leader=data.get("leader"),
         )
 
     @classmethod
@@ -164,4 +174,6 @@ class ExpectedAlert:
             due_at=alert.due_at,
             observed_at=alert.observed_at,
             offending_event_id=offending,
+            office=alert.office,
+            leader=alert.leader,
         )

@@ -12,13 +12,14 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from devtools.simulator.config import SimConfig
-from devtools.simulator.model import ExpectedAlert, Send
+from devtools.simulator.model import ExpectedAlert, Send, Sender
 from devtools.simulator.oracle import CaseOracle
+from devtools.simulator.platforms import BUREAU_WIDE, owners
 from devtools.simulator.rules import (
     INTERVIEW_BREACHES,
     INTERVIEW_STYLE,
@@ -26,6 +27,7 @@ from devtools.simulator.rules import (
 )
 from devtools.simulator.scorecards import CohortCards, compared_range, subjects_of
 from devtools.simulator.signals import SignalFold
+from schemas.families import INBOX_ALERTS as INBOX_ALERT_KINDS
 from schemas.models import (
     Category,
     ComplaintAcknowledged,
@@ -112,6 +114,11 @@ class ExpectedOutcome:
     def __init__(self, cfg: SimConfig, sink: Callable[[ExpectedAlert], None]) -> None:
         self.cfg = cfg
         self._sink = sink
+        self.owners = owners(cfg.roster)
+        self.by_office: Counter[str] = Counter()
+        self.inbox: Counter[str] = Counter()
+        """Distinct records each platform's inbox should receive: the bureau's decisions on
+        its cases (not the hotline intake), its own alerts, notices of its refused records."""
         self.alerts: Counter[str] = Counter()
         self.by_rule: Counter[str] = Counter()
         self.by_level: Counter[str] = Counter()
@@ -133,7 +140,14 @@ class ExpectedOutcome:
         self.interviews = InterviewFold(self._platform_alert)
 
     # alerts --------------------------------------------------------------------------------
+    def _owned(self, a: ExpectedAlert) -> ExpectedAlert:
+        """The alert with the owner the simulator's roster names (bureau-wide otherwise)."""
+        office, _department, leader = self.owners.get(a.platform_id, self.owners[BUREAU_WIDE])
+        self.by_office[office] += 1
+        return replace(a, office=office, leader=leader)
+
     def alert(self, a: ExpectedAlert) -> None:
+        a = self._owned(a)
         self._tally(a)
         self.cohorts.alert(a)
         if a.kind == "SlaBreached":
@@ -149,9 +163,12 @@ class ExpectedOutcome:
         card = self.activity.get(a.platform_id)
         if card is not None:
             card.counts[f"alerts_{a.mark.lower()}"] += 1
+            if a.kind in INBOX_ALERT_KINDS:
+                self.inbox[a.platform_id] += 1
 
     def _platform_alert(self, a: ExpectedAlert) -> None:
         """An interview recommendation or a risk signal (decided per platform / category)."""
+        a = self._owned(a)
         if a.kind == "InterviewRecommended":
             self.interviews_by_platform[a.platform_id] += 1
         self._tally(a)
@@ -165,10 +182,15 @@ class ExpectedOutcome:
                 self.duplicates += 1
             else:
                 self.dead_letters[s.raw.reason.value] += 1
+                owner = s.raw.topic.removeprefix("ingress.")
+                if s.raw.topic.startswith("ingress.") and owner in self.activity:
+                    self.inbox[owner] += 1  # its refused record, noticed
             return
         assert s.event is not None
         self.routed += 1
         self.events[type(s.event).__name__] += 1
+        if s.sender is Sender.BUREAU and not isinstance(s.event, ComplaintFiled):
+            self.inbox[s.event.platform_id] += 1
 
     def case(self, family: str, platform_id: str, sends: list[Send], oracle: CaseOracle) -> None:
         self.cases[family] += 1

@@ -9,10 +9,12 @@ correctly it answers.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from schemas.models import Category, Channel
+from schemas.models import Category, Channel, RosterAssigned
 
 
 class Profile(StrEnum):
@@ -153,3 +155,64 @@ def roster(count: int) -> tuple[SimPlatform, ...]:
             pid, name = f"{pid}-{round_ + 1}", f"{name} #{round_ + 1}"
         out.append(SimPlatform(pid, name, line, profile))
     return tuple(out)
+
+
+# ---- the 包片 roster of the simulated district ------------------------------------------------
+# Offices take the platforms in turn; the business department and the leader follow the line
+# of business. "bureau" is the bureau-wide entry (category signals, calendar gaps). The
+# simulator predicts every alert's owner from this table, not from the worker's routing.
+COVERING_OFFICES = ("HD-ZGC", "HD-DS", "HD-HDJ", "HD-XSQ", "HD-QH")
+LINE_OWNERS: dict[Line, tuple[str, str]] = {
+    Line.INSTANT_DELIVERY: ("LOGISTICS_SERVICES", "WANG-JU"),
+    Line.FOOD_DELIVERY: ("FOOD_SAFETY", "LI-JU"),
+    Line.LIVESTREAM: ("E_COMMERCE", "ZHAO-JU"),
+    Line.SECONDHAND: ("CONSUMER_PROTECTION", "LI-JU"),
+}
+BUREAU_WIDE = "bureau"
+BUREAU_WIDE_OWNER = ("HD-JG", "INFORMATION_TECHNOLOGY", "WANG-JU")
+
+
+def owners(platforms: tuple[SimPlatform, ...]) -> dict[str, tuple[str, str, str]]:
+    """platform id (and ``bureau``) → (office, department, leader)."""
+    out = {BUREAU_WIDE: BUREAU_WIDE_OWNER}
+    for i, p in enumerate(platforms):
+        department, leader = LINE_OWNERS[p.line]
+        out[p.platform_id] = (COVERING_OFFICES[i % len(COVERING_OFFICES)], department, leader)
+    return out
+
+
+def contacts(platform_id: str) -> tuple[list[str], list[str], list[str]]:
+    """Office, department and leader contacts: a chat account each, and e-mail for leaders."""
+    return (
+        [f"{platform_id}.duty"],
+        [f"{platform_id}.dept"],
+        [f"{platform_id}.leader@hd.example.cn"],
+    )
+
+
+def coverage(platforms: tuple[SimPlatform, ...], effective_from: datetime) -> list[RosterAssigned]:
+    """The roster published at the start of a run (ids from platform + day: a re-run's are
+    the same facts)."""
+    out = []
+    for platform_id, (office, department, leader) in owners(platforms).items():
+        office_c, dept_c, leader_c = contacts(platform_id)
+        out.append(
+            RosterAssigned(
+                event_id=str(uuid.uuid5(_ROSTER_NS, f"{platform_id}|{effective_from.isoformat()}")),
+                case_id="",
+                platform_id=platform_id,
+                occurred_at=effective_from,
+                office=office,
+                department=department,
+                leader=leader,
+                office_contacts=office_c,
+                department_contacts=dept_c,
+                leader_contacts=leader_c,
+                effective_from=effective_from,
+                assigned_by="simulator",
+            )
+        )
+    return out
+
+
+_ROSTER_NS = uuid.UUID("5b0f3c2e-7d1a-5e4b-9c8d-2f6a1b3c4d5e")

@@ -27,12 +27,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from clients.publisher import PlatformPublisher
 from devtools.simulator.config import SimConfig
 from devtools.simulator.model import Send, Sender, SimItem, Tick
-from devtools.simulator.platforms import STRAY_INGRESS
+from devtools.simulator.platforms import STRAY_INGRESS, coverage
 from schemas.families import CaseFamily
 from streams.admin import ensure_topics
 from streams.cloudevents_headers import bureau_source
 from streams.codec import EventCodec
 from streams.registry import add_platform
+from streams.roster_log import publish_roster
 from streams.settings import Settings
 from streams.ticks import publish_ticks
 from streams.topics import Catalogue, Family, TopicSpec
@@ -82,6 +83,8 @@ async def prepare(settings: Settings, cfg: SimConfig) -> Catalogue:
     await ensure_topics(settings.bootstrap, [*catalogue.specs(), stray])
     for platform_id in ids:
         await add_platform(settings, platform_id, cfg.roster[ids.index(platform_id)].name)
+    # the 包片 roster, in force well before the window (and its backlog): every alert has an owner
+    await publish_roster(settings, coverage(cfg.roster, cfg.start_at - timedelta(days=400)))
     return catalogue
 
 

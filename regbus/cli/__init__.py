@@ -31,6 +31,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("audit", "regbus.cli.audit", "app"),
     ("case", "regbus.cli.case", "app"),
     ("console", "regbus.cli.console", "app"),
+    ("roster", "regbus.cli.roster", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),

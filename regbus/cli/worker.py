@@ -30,9 +30,33 @@ def worker_command(
         raise typer.BadParameter("--clock must be 'wall' or 'external'")
     options = WorkerOptions(
         clock=clock, tick_interval=tick_interval, store=store, web_enabled=not no_web,
-        web_port=web_port, web_bind=web_bind,
+        web_port=web_port, web_bind=web_bind, notify=notifier_settings_from_env(),
     )  # fmt: skip
     run_worker(Settings.from_env(), options, loglevel)
+
+
+def notifier_settings_from_env(env: dict[str, str] | None = None) -> Any:
+    """REGBUS_NOTIFY_WEBHOOK_URL / _SECRET, REGBUS_SMTP_HOST / _PORT / _FROM / _USER /
+    _PASSWORD / _STARTTLS, REGBUS_NOTIFY_ATTEMPTS / _BACKOFF; None when neither endpoint is set."""
+    import os
+
+    from agents.notifier import NotifierSettings
+
+    e = os.environ if env is None else env
+    if not (e.get("REGBUS_NOTIFY_WEBHOOK_URL") or e.get("REGBUS_SMTP_HOST")):
+        return None
+    return NotifierSettings(
+        webhook_url=e.get("REGBUS_NOTIFY_WEBHOOK_URL") or None,
+        webhook_secret=e.get("REGBUS_NOTIFY_WEBHOOK_SECRET", ""),
+        smtp_host=e.get("REGBUS_SMTP_HOST") or None,
+        smtp_port=int(e.get("REGBUS_SMTP_PORT", "25")),
+        smtp_sender=e.get("REGBUS_SMTP_FROM", "regbus@localhost"),
+        smtp_username=e.get("REGBUS_SMTP_USER") or None,
+        smtp_password=e.get("REGBUS_SMTP_PASSWORD") or None,
+        smtp_starttls=e.get("REGBUS_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        max_attempts=int(e.get("REGBUS_NOTIFY_ATTEMPTS", "4")),
+        backoff=float(e.get("REGBUS_NOTIFY_BACKOFF", "0.5")),
+    )
 
 
 def run_worker(settings: Settings, options: WorkerOptions, loglevel: str = "warning") -> None:

@@ -64,6 +64,12 @@ from schemas.models.enums import (
     SuspendReason,
     ViolationCode,
 )
+from schemas.models.notices import (
+    DeadLetterNotice,
+    NotificationDelivered,
+    NotificationFailed,
+    NotifyChannel,
+)
 from schemas.models.records import AuditCheckpoint, DeadLetterHeader, DeadLetterRecord
 from schemas.models.rectifications import (
     InspectionFindingRecorded,
@@ -125,6 +131,12 @@ ALERT_ACTION_TYPES: tuple[type[AlertActionEvent], ...] = (
 ACCOUNT_TYPES: tuple[type[Event], ...] = (AccountCreated, AccountRoleChanged, AccountPasswordSet)
 ACCESS_TYPES: tuple[type[Event], ...] = (CaseViewed, ListExported)
 
+NOTICE_TYPES: tuple[type[Event], ...] = (
+    DeadLetterNotice,
+    NotificationDelivered,
+    NotificationFailed,
+)
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
     for cls in (
@@ -137,6 +149,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         *ALERT_ACTION_TYPES,
         *ACCOUNT_TYPES,
         *ACCESS_TYPES,
+        *NOTICE_TYPES,
     )
 }
 
@@ -150,6 +163,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_LONG",
     "MIN_LONG",
+    "NOTICE_TYPES",
     "RECORD_TYPES",
     "RECTIFICATION_TYPES",
     "REFUND_TYPES",
@@ -178,6 +192,7 @@ __all__ = [
     "ComplaintResumed",
     "ComplaintSuspended",
     "DeadLetterHeader",
+    "DeadLetterNotice",
     "DeadLetterReason",
     "DeadLetterRecord",
     "EscalationRaised",
@@ -187,6 +202,9 @@ __all__ = [
     "Level",
     "LifecycleViolationDetected",
     "ListExported",
+    "NotificationDelivered",
+    "NotificationFailed",
+    "NotifyChannel",
     "Outcome",
     "Priority",
     "RectificationOrdered",

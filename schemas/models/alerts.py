@@ -40,6 +40,8 @@ class AlertEvent(Event):
     """Added in v2: the date the instrument was repealed, YYYY-MM-DD; null while in force."""
     provisional: bool = False
     """Added in v2: the limit or article is not yet confirmed against the official text (暂定)."""
+    leader: str | None = None
+    """Added in v3: the bureau leader the 包片 roster names for the platform; v1 reads null."""
 
 
 class SlaWarningRaised(AlertEvent):

@@ -13,7 +13,7 @@ from agents.ingress import DEDUP_TABLE, IngressProcessor, PlatformDirectory, Pla
 from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason, DeadLetterRecord, SuspendReason
 from schemas.send_rules import SEND_RULES, Sender, refusal, rules_table
-from streams.records import BatchResult, InRecord
+from streams.records import BatchResult, InRecord, OutRecord
 from streams.topics import Catalogue
 
 from .factories import (
@@ -22,6 +22,7 @@ from .factories import (
     acknowledged,
     filed,
     forwarded,
+    future,
     record,
     refund_flow,
     resolved,
@@ -74,8 +75,15 @@ def reasons(result: BatchResult) -> list[DeadLetterReason]:
     return out
 
 
+_NOTICE = ("ce_type", b"regbus.DeadLetterNotice.v1")
+
+
 def routed(result: BatchResult) -> list[str]:
-    return [o.topic for o in result.out if o.topic != CAT.deadletter]
+    return [o.topic for o in result.out if o.topic != CAT.deadletter and _NOTICE not in o.headers]
+
+
+def notices(result: BatchResult) -> list[OutRecord]:
+    return [o for o in result.out if _NOTICE in o.headers]
 
 
 def test_platform_events_route_to_their_case_topic_with_the_original_bytes() -> None:
@@ -206,7 +214,7 @@ def test_dedup_keys_expire_after_the_retention_and_only_then() -> None:
 def test_a_replayed_batch_is_skipped_so_poison_is_dead_lettered_once() -> None:
     h = Harness()
     batch = [h.rec(ACME, b"c", b"\xff", []), h.rec(ACME, *record(acknowledged("c", "acme")))]
-    assert len(h.run(batch).out) == 2
+    assert len(h.run(batch).out) == 3  # dead letter, its notice to acme's inbox, the routed one
     replay = h.run(batch)  # after a rebalance, before the offsets were committed
     assert replay.out == []
     assert h.proc.metrics.redelivered == 2 and h.proc.metrics.accounted == 2
@@ -280,6 +288,7 @@ def test_arbitrary_records_never_raise_and_are_all_accounted(records: list) -> N
     assert m.accounted == len(records) and m.dead_letter_failures == 0
     assert len(routed(result)) == m.routed
     assert len(reasons(result)) == sum(m.dead_lettered.values())
+    assert len(notices(result)) == m.inbox_notices == sum(m.dead_lettered.values())
 
 
 def test_thousands_of_random_byte_strings() -> None:
@@ -296,3 +305,26 @@ def test_thousands_of_random_byte_strings() -> None:
         h.feed(ACME, *batch)
         total += len(batch)
     assert h.proc.metrics.accounted == total == sum(h.proc.metrics.dead_lettered.values())
+
+
+def test_a_refused_record_is_noticed_in_its_platforms_inbox_without_its_bytes() -> None:
+    from schemas.models import DeadLetterNotice
+
+    h = Harness()
+    early = filed("c-f", "acme", occurred_at=future(60))
+    key, value, headers = record(early)
+    result = h.feed(ACME, (key, value, headers))
+    [dead] = [CODEC.decode(o.value, o.headers) for o in result.out if o.topic == CAT.deadletter]
+    [out] = notices(result)
+    assert out.topic == CAT.inbox("acme")
+    notice = CODEC.decode(out.value, out.headers)
+    assert isinstance(notice, DeadLetterNotice)
+    assert (notice.reason, notice.platform_id) == (DeadLetterReason.FUTURE_TIMESTAMP, "acme")
+    assert (notice.original_topic, notice.original_offset) == (ACME, 0)
+    assert notice.dead_letter_id == dead.event_id and notice.ce_id == early.event_id
+    assert notice.ce_type == "regbus.ComplaintFiled.v1"
+    assert value not in out.value and early.consumer_ref.encode() not in out.value
+    # the bureau's own refused records and unregistered platforms get no notice
+    bureau = h.feed(CAT.bureau_ingress, (b"c", b"\xff", []))
+    gone = h.feed(CAT.ingress("gone"), (b"c", b"\xff", []))
+    assert notices(bureau) == notices(gone) == [] and reasons(bureau) and reasons(gone)

@@ -44,6 +44,8 @@ def matrix_columns(cat: Catalogue) -> dict[str, str]:
         "deadletter": cat.deadletter,
         "audit": cat.audit,
         "registry": cat.platforms_registry,
+        "roster": cat.roster,
+        "notifications": cat.notifications,
     }
 
 

@@ -41,16 +41,18 @@ EVERY = {
     "deadletter",
     "audit",
     "registry",
+    "roster",
+    "notifications",
 }
 DESIGN: dict[str, tuple[set[str], set[str]]] = {
     "platform A": ({"A inbox"}, {"A ingress"}),
     "platform B": ({"B inbox"}, {"B ingress"}),
     "bureau intake": (set(), {"bureau ingress"}),
     "worker": (
-        INGRESS_ALL | {"cases", "registry", "alerts"},
-        {"cases", "alerts", "sla", "deadletter", "A inbox", "B inbox"},
+        INGRESS_ALL | {"cases", "registry", "alerts", "roster", "notifications"},
+        {"cases", "alerts", "sla", "deadletter", "A inbox", "B inbox", "notifications"},
     ),
-    "regulator": ({"alerts"}, set()),
+    "regulator": ({"alerts", "roster", "notifications"}, set()),
     "auditor": (EVERY, {"audit"}),
     ADMIN: (EVERY, EVERY),
     ANONYMOUS: (set(), set()),

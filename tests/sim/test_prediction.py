@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from agents.core import default_context, handle
+from agents.core.roster import Roster
+from agents.core.routing import AlertRouter
 from devtools.simulator import ExpectedAlert, SimConfig, Simulation, Tick
+from devtools.simulator.platforms import coverage
 from devtools.simulator.rules import RULE_IDS, VIOLATION_STYLE
 from devtools.simulator.signals import SETTLEMENT, SURGE
 from schemas.models import ClockTicked, Event, ViolationCode
@@ -52,10 +55,13 @@ def _tick(at: datetime) -> ClockTicked:
 
 
 def _core_alerts(
-    events: list[Event], ticks: list[datetime], tick_events: list[ClockTicked]
+    events: list[Event],
+    ticks: list[datetime],
+    tick_events: list[ClockTicked],
+    router: AlertRouter,
 ) -> set[tuple[object, ...]]:
     """One case through the core, in the order the worker sees it: each event before the
-    ticks at or after its instant."""
+    ticks at or after its instant; its alerts routed by the roster as the worker does."""
     ctx = _CTX
     state = None
     out: set[tuple[object, ...]] = set()
@@ -70,7 +76,9 @@ def _core_alerts(
     for event in stream:
         decision = handle(state, event, ctx)
         state = decision.state
-        out |= {ExpectedAlert.from_alert(a).full() for a in decision.alerts}
+        out |= {
+            ExpectedAlert.from_alert(r).full() for a in decision.alerts for r in router.route(a)
+        }
     return out
 
 
@@ -99,14 +107,18 @@ def test_prediction_agrees_with_the_core_case_by_case(cfg: SimConfig) -> None:
             expected[a.subject].add(a.full())
     actual: defaultdict[str, set[tuple[object, ...]]] = defaultdict(set)
     tick_events = [_tick(t) for t in ticks]
+    router = AlertRouter(Roster(tuple(coverage(cfg.roster, cfg.start_at - timedelta(days=400)))))
     for (_family, case_id), case_events in events.items():
-        actual[case_id] |= _core_alerts(case_events, ticks, tick_events)
+        actual[case_id] |= _core_alerts(case_events, ticks, tick_events, router)
     differing = [c for c in set(expected) | set(actual) if expected[c] != actual[c]]
     assert not differing, {
         c: (sorted(expected[c] - actual[c], key=str), sorted(actual[c] - expected[c], key=str))
         for c in differing[:3]
     }
     assert sum(map(len, expected.values())) > 1000
+    # every alert of the month has an owner on the roster, none is left UNASSIGNED
+    owned = {a.office for a in alerts}
+    assert owned and not owned & {"UNASSIGNED", "BUREAU", ""}, owned
 
 
 def test_the_oracle_pins_cases_to_the_version_of_their_start() -> None:

@@ -24,6 +24,31 @@ from devtools.simulator.watch import SystemWatch, compare
 from streams.settings import Settings
 from tests.sim.coverage import missing_coverage
 
+
+async def inbox_counts(settings: Settings, catalogue, predicted) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Distinct event ids per platform inbox, read until the predicted counts are there (or
+    nothing new arrives). Event ids are read from the ce_id header, not decoded."""
+    from tests.kafka_helpers import TopicReader
+
+    topics = [catalogue.inbox(p) for p in catalogue.platforms]
+    ids: dict[str, set[bytes]] = {}
+    seen = 0
+    async with TopicReader(settings.bootstrap, *topics) as reader:
+
+        def counts() -> dict[str, int]:
+            nonlocal seen
+            for r in reader.records[seen:]:
+                ce_id = dict(r.headers).get("ce_id", b"")
+                ids.setdefault(r.topic.rsplit(".", 1)[1], set()).add(ce_id)
+            seen = len(reader.records)
+            return {p: len(v) for p, v in sorted(ids.items())}
+
+        with contextlib.suppress(AssertionError):
+            await reader.read_until(lambda _r: counts() == dict(predicted), 45, "inbox")
+        await reader.settle(quiet=1.0, timeout=10.0)
+        return counts()
+
+
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
@@ -52,6 +77,7 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
         system_cards, card_diff = await wait_for_match(
             f"http://127.0.0.1:{port}", cards["subjects"], first, last, timeout=60
         )
+        inboxes = await inbox_counts(settings, catalogue, sim.outcome.inbox)
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -67,3 +93,9 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
     assert all(n > 100 for n in totals), totals
     assert missing_coverage(expected, dead) == []
     assert missing_coverage(watch.alerts, watch.dead_letters) == []
+    # the roster published at the start: every alert of the month has an owner (compare()
+    # above checked each one's office and leader against the simulator's own table)
+    # each platform's inbox holds exactly what the simulator predicted for it
+    assert inboxes == dict(sim.outcome.inbox), (inboxes, dict(sim.outcome.inbox))
+    offices = {a.office for a in watch.alerts}
+    assert offices and not offices & {"UNASSIGNED", "BUREAU", ""}, offices
