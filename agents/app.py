@@ -16,6 +16,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from streams import compat
+from streams.limits import PRODUCER_MAX_REQUEST_BYTES
 from streams.security import ClientCredentials, credentials_from_env, ssl_context
 from streams.settings import Settings
 from streams.topics import Catalogue
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from schemas.families import CaseFamily
 
 log = logging.getLogger(__name__)
+
+METADATA_REFRESH_MS = 5000
 
 
 def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
@@ -111,6 +114,13 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         producer_acks=-1,
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,
+        # The one size limit (streams.limits): Faust's default, 1,000,000, is below what the
+        # topics and the SDK accept, and a record between the two crashed the sender.
+        producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        # A topic missing from the consumer's metadata when the group was assigned (created a
+        # moment before) is ignored by the assignor; a fresh metadata snapshot that shows it
+        # makes aiokafka rejoin. Faust's default refresh is 5 minutes; 5 s retries soon.
+        consumer_metadata_max_age_ms=METADATA_REFRESH_MS,
         broker_commit_interval=1.0,
         # Notice a dead worker in seconds, not Faust's default minute: its partitions (and
         # their deadlines) move to a live worker that much sooner.

@@ -19,6 +19,7 @@ from schemas.families import (
     TICK_EVENT,
     CaseFamily,
 )
+from streams.limits import MAX_MESSAGE_BYTES
 
 CASE_PARTITIONS = 4
 UNLIMITED = -1
@@ -57,6 +58,7 @@ class TopicSpec:
             "retention.ms": str(self.retention_ms),
             "retention.bytes": "-1",
             "min.insync.replicas": "1",
+            "max.message.bytes": str(MAX_MESSAGE_BYTES),
         }
         cfg.update(dict(self.extra_config))
         return cfg
