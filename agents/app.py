@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from agents.startup import Readiness
 from streams import compat
 from streams.limits import PRODUCER_MAX_REQUEST_BYTES
 from streams.security import ClientCredentials, credentials_from_env, ssl_context
@@ -40,6 +42,18 @@ def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
 
 
 compat.set_producer_extra_settings(faust_aiokafka.Producer, _idempotent_producer_settings)
+
+
+class BureauApp(faust.App):
+    """``faust.App`` that runs :attr:`before_start` (create every topic, see
+    :mod:`agents.startup`) before any of its services, the consumer among them, start."""
+
+    before_start: Callable[[], Awaitable[object]] | None = None
+
+    async def on_first_start(self) -> None:
+        if self.before_start is not None:
+            await self.before_start()
+        await super().on_first_start()
 
 
 def faust_kwargs(
@@ -90,6 +104,7 @@ class WorkerParts:
     case_processors: dict[CaseFamily, CaseProcessor] = field(default_factory=dict)
     regulator: Regulator | None = None
     alert_ring: AlertRing | None = None
+    readiness: Readiness = field(default_factory=Readiness)
 
 
 def create_app(settings: Settings, options: WorkerOptions | None = None) -> Any:
@@ -103,7 +118,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     options = options or WorkerOptions()
     catalogue = Catalogue(settings.topic_prefix)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = BureauApp(
         f"{settings.topic_prefix}-bureau",
         broker=f"kafka://{settings.bootstrap}",
         store=options.store,
@@ -138,7 +153,25 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     )
     parts = _attach_parts(app, settings, catalogue, options)
     _rewind_uncommitted_after_rebalance(app, catalogue)
+    _create_topics_before_start(app, settings, catalogue, parts)
     return parts
+
+
+def _create_topics_before_start(
+    app: BureauApp, settings: Settings, catalogue: Catalogue, parts: WorkerParts
+) -> None:
+    """Every topic the worker reads or writes exists before it subscribes; readiness is
+    checked while it runs (:mod:`agents.startup`)."""
+    from agents import startup
+
+    async def create() -> None:
+        try:
+            await startup.create_worker_topics(settings.bootstrap, catalogue, app)
+        except Exception as exc:  # no broker yet: Faust's own declaration and the readiness
+            log.warning("start-up: could not create the topics first: %s", exc)  # check go on
+
+    app.before_start = create
+    startup.attach(app, parts.readiness)
 
 
 def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
