@@ -61,7 +61,8 @@ def internal_topics(app: Any) -> list[InternalTopic]:
         retention = getattr(channel, "retention", None)
         config = {"cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
         if retention is not None:
-            config["retention.ms"] = str(int(float(retention) * 1000))
+            seconds = getattr(retention, "total_seconds", lambda: float(retention))()
+            config["retention.ms"] = str(int(seconds * 1000))
         for name in channel.topics:
             found[name] = InternalTopic(name, channel.partitions or default, config)
     for table in app.tables.values():
