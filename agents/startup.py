@@ -27,6 +27,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from mode.utils.times import want_seconds
 
 from streams import compat
 from streams.limits import MAX_MESSAGE_BYTES
@@ -61,7 +62,7 @@ def internal_topics(app: Any) -> list[InternalTopic]:
         retention = getattr(channel, "retention", None)
         config = {"cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
         if retention is not None:
-            seconds = getattr(retention, "total_seconds", lambda: float(retention))()
+            seconds = want_seconds(retention)
             config["retention.ms"] = str(int(seconds * 1000))
         for name in channel.topics:
             found[name] = InternalTopic(name, channel.partitions or default, config)
