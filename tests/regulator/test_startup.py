@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -99,7 +100,8 @@ async def test_the_worker_creates_its_internal_topics_before_subscribing_and_get
     settings: Settings, catalogue: Catalogue
 ) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    parts = build_ingress_app(settings, full=True)
+    port = _free_port()
+    parts = build_ingress_app(settings, full=True, web_enabled=True, web_port=port)
     wanted = [t.name for t in internal_topics(parts.app)]
     assert any(name.endswith("-regulator-by-subject") for name in wanted)
     assert any(name.endswith("-changelog") for name in wanted)
@@ -113,10 +115,29 @@ async def test_the_worker_creates_its_internal_topics_before_subscribing_and_get
             await parts.app.on_first_start()  # what app.start() runs before any service
             assert set(wanted) <= set(await admin.list_topics())
             await parts.app.start()
-            await wait_until(
-                lambda: parts.readiness.ready, 90, lambda: f"not ready: {parts.readiness}"
-            )
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as web:
+                early = await web.get("/health")
+                if not parts.readiness.ready:  # the first check runs 2 s after the start
+                    assert early.status_code == 503 and early.json()["status"] != "ok"
+                    assert early.json()["reason"]
+                await wait_until(
+                    lambda: parts.readiness.ready, 90, lambda: f"not ready: {parts.readiness}"
+                )
+                ready = await web.get("/health")
+                assert ready.status_code == 200 and ready.json()["status"] == "ok", ready.text
+                missing = await web.get("/no/such/page")
+                assert missing.status_code == 404 and "error" in missing.json()
+                text = (await web.get("/metrics")).text
+                assert "regbus_worker_ready 1.0" in text
         finally:
             await worker.stop()
     finally:
         await admin.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
