@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from agents.startup import Readiness
 from streams import compat
+from streams.limits import PRODUCER_MAX_REQUEST_BYTES
 from streams.security import ClientCredentials, credentials_from_env, ssl_context
 from streams.settings import Settings
 from streams.topics import Catalogue
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+METADATA_REFRESH_MS = 5000
+
 
 def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
     # Faust turns idempotence on only inside transactions (exactly_once, which we avoid:
@@ -39,6 +44,18 @@ def _idempotent_producer_settings(self: Any) -> dict[str, Any]:
 
 
 compat.set_producer_extra_settings(faust_aiokafka.Producer, _idempotent_producer_settings)
+
+
+class BureauApp(faust.App):
+    """``faust.App`` that runs :attr:`before_start` (create every topic, see
+    :mod:`agents.startup`) before any of its services, the consumer among them, start."""
+
+    before_start: Callable[[], Awaitable[object]] | None = None
+
+    async def on_first_start(self) -> None:
+        if self.before_start is not None:
+            await self.before_start()
+        await super().on_first_start()
 
 
 def faust_kwargs(
@@ -95,6 +112,7 @@ class WorkerParts:
     alert_ring: AlertRing | None = None
     roster_router: AlertRouter | None = None
     notifier: Notifier | None = None
+    readiness: Readiness = field(default_factory=Readiness)
 
 
 def create_app(settings: Settings, options: WorkerOptions | None = None) -> Any:
@@ -108,7 +126,7 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     options = options or WorkerOptions()
     catalogue = Catalogue.from_settings(settings)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = BureauApp(
         f"{settings.topic_prefix}-bureau",
         broker=f"kafka://{settings.bootstrap}",
         store=options.store,
@@ -119,6 +137,13 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         producer_acks=-1,
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,
+        # The one size limit (streams.limits): Faust's default, 1,000,000, is below what the
+        # topics and the SDK accept, and a record between the two crashed the sender.
+        producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        # A topic missing from the consumer's metadata when the group was assigned (created a
+        # moment before) is ignored by the assignor; a fresh metadata snapshot that shows it
+        # makes aiokafka rejoin. Faust's default refresh is 5 minutes; 5 s retries soon.
+        consumer_metadata_max_age_ms=METADATA_REFRESH_MS,
         broker_commit_interval=1.0,
         # Notice a dead worker in seconds, not Faust's default minute: its partitions (and
         # their deadlines) move to a live worker that much sooner.
@@ -136,7 +161,25 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     )
     parts = _attach_parts(app, settings, catalogue, options)
     _rewind_uncommitted_after_rebalance(app, catalogue)
+    _create_topics_before_start(app, settings, catalogue, parts)
     return parts
+
+
+def _create_topics_before_start(
+    app: BureauApp, settings: Settings, catalogue: Catalogue, parts: WorkerParts
+) -> None:
+    """Every topic the worker reads or writes exists before it subscribes; readiness is
+    checked while it runs (:mod:`agents.startup`)."""
+    from agents import startup
+
+    async def create() -> None:
+        try:
+            await startup.create_worker_topics(settings.bootstrap, catalogue, app)
+        except Exception as exc:  # no broker yet: Faust's own declaration and the readiness
+            log.warning("start-up: could not create the topics first: %s", exc)  # check go on
+
+    app.before_start = create
+    startup.attach(app, parts.readiness)
 
 
 def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:

@@ -375,8 +375,10 @@ def scorecard_view(subject: str, period: Period, regulator: Regulator) -> Any:
     return body
 
 
-def health(app: Any) -> tuple[int, dict[str, Any]]:
-    """200 when the worker's consumer runs, has partitions and is not rebalancing."""
+def health(app: Any, readiness: Any = None) -> tuple[int, dict[str, Any]]:
+    """200 when the worker's consumer runs, has partitions, is not rebalancing and (with
+    ``readiness``, an :class:`agents.startup.Readiness`) every agent consumes every topic it
+    subscribes to; else 503 saying what is missing."""
     consumer = getattr(app, "_consumer", None)
     if consumer is None or not getattr(consumer, "started", False):
         return 503, {"status": "starting", "reason": "the consumer is not running"}
@@ -391,6 +393,14 @@ def health(app: Any) -> tuple[int, dict[str, Any]]:
     if not assigned:
         return 503, {"status": "unassigned", "reason": "no partitions assigned"}
     agents = sorted(getattr(a, "name", str(a)) for a in getattr(app, "agents", {}).values())
+    if readiness is not None and not readiness.ready:
+        return 503, {
+            "status": "not_ready",
+            "reason": "; ".join(readiness.problems),
+            "problems": list(readiness.problems),
+            "assigned_partitions": len(assigned),
+            "agents": agents,
+        }
     return 200, {"status": "ok", "assigned_partitions": len(assigned), "agents": agents}
 
 
@@ -474,7 +484,16 @@ class _Metrics:
         ring.add_metric([], len(self.ring.entries))
         clients = GaugeMetricFamily("regbus_sse_clients", "Open /alerts/stream connections")
         clients.add_metric([], len(self.ring.listeners))
-        return [events, dead, alerts, lag, ring, clients]
+        readiness = self.parts.readiness
+        ready = GaugeMetricFamily(
+            "regbus_worker_ready", "1 when every agent consumes every topic it subscribes to"
+        )
+        ready.add_metric([], 1 if readiness.ready else 0)
+        problems = GaugeMetricFamily(
+            "regbus_worker_readiness_problems", "Agents/topics not consumed (see /health)"
+        )
+        problems.add_metric([], len(readiness.problems))
+        return [events, dead, alerts, lag, ring, clients, ready, problems]
 
 
 # ---- the views -------------------------------------------------------------------------------
@@ -550,7 +569,13 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
     @app.page("/healthz")
     class HealthView(View):
         async def get(self, request: Any) -> Any:
-            status, body = health(self.app)
+            status, body = health(self.app, parts.readiness)
+            return _json(self, body, status)
+
+    @app.page("/health")
+    class HealthAliasView(View):
+        async def get(self, request: Any) -> Any:
+            status, body = health(self.app, parts.readiness)
             return _json(self, body, status)
 
     @app.page("/metrics")
@@ -673,6 +698,24 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
         except aioweb.HTTPMethodNotAllowed as exc:
             body = orjson.dumps({"error": f"{request.method} is not allowed on {request.path}"})
             return aioweb.Response(body=body, status=exc.status, content_type=JSON)
+        except aioweb.HTTPException as exc:
+            if exc.status < 400:
+                raise  # redirects and the like pass through
+            return _json_error(exc.status, exc.reason or "error")
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception as exc:  # never aiohttp's plain-text "500 Server got itself in trouble"
+            status, state = health(app, parts.readiness)
+            if status != 200:
+                log.warning("%s %s while not ready: %r", request.method, request.path, exc)
+                return _json_error(503, f"the worker is not ready ({state['reason']}); retry")
+            log.exception("%s %s failed", request.method, request.path)
+            return _json_error(500, f"internal error: {type(exc).__name__}")
+
+    def _json_error(status: int, message: str) -> Any:
+        return aioweb.Response(
+            body=orjson.dumps({"error": message}), status=status, content_type=JSON
+        )
 
     app.web.web_app.middlewares.append(json_not_found)
     _register_docs(app.web.web_app)
@@ -812,6 +855,11 @@ OPENAPI: dict[str, Any] = {
             "summary": "200 when the worker's consumer runs with partitions assigned, else 503",
             "responses": {"200": _ok("Health", "healthy"), "503": _ok("Health", "not serving")},
         }},
+        "/health": {"get": {
+            "summary": "The same as /healthz: 503 while any agent does not consume a topic it "
+                       "subscribes to (`problems` says which)",
+            "responses": {"200": _ok("Health", "healthy"), "503": _ok("Health", "not ready")},
+        }},
         "/metrics": {"get": {
             "summary": "Prometheus metrics (text exposition format)",
             "responses": {"200": {"description": "metrics",
@@ -879,6 +927,7 @@ OPENAPI: dict[str, Any] = {
         "Health": {"type": "object", "required": ["status"], "properties": {
             "status": {"type": "string"}, "reason": {"type": "string"},
             "assigned_partitions": {"type": "integer"},
+            "problems": {"type": "array", "items": {"type": "string"}},
             "agents": {"type": "array", "items": {"type": "string"}}}},
     }},
 }  # fmt: skip

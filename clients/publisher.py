@@ -53,9 +53,9 @@ from schemas.models import (
     SuspendReason,
 )
 from schemas.send_rules import Sender, refusal
-from streams import compat
 from streams.cloudevents_headers import platform_source
 from streams.codec import EncodeError, EventCodec
+from streams.limits import MAX_MESSAGE_BYTES, PRODUCER_MAX_REQUEST_BYTES, record_batch_bytes
 from streams.topics import Catalogue
 
 __all__ = [
@@ -173,6 +173,35 @@ def validate_item(platform_id: str, index: int, item: Any) -> tuple[Event | None
     return (None, errors) if errors else (event, [])
 
 
+def _size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value)
+    return 8
+
+
+def oversize_error(
+    index: int, event: Event, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+) -> ItemError | None:
+    """An error naming the largest field if the event's record would be above the bus's one
+    size limit (:data:`streams.limits.MAX_MESSAGE_BYTES`), else None."""
+    size = record_batch_bytes(key, value, headers)
+    if size <= MAX_MESSAGE_BYTES:
+        return None
+    fields = event.model_dump()
+    name = max(fields, key=lambda f: _size(fields[f])) if fields else WHOLE_ITEM
+    return ItemError(
+        index, name,
+        f"the event is {size} bytes on the wire, more than the limit of {MAX_MESSAGE_BYTES} "
+        f"bytes; {name} alone is {_size(fields.get(name))} bytes",
+    )  # fmt: skip
+
+
 def validate_items(platform_id: str, items: Sequence[Any]) -> tuple[list[Event], list[ItemError]]:
     """Every item validated; the events (in order) and every error found."""
     events: list[Event] = []
@@ -218,6 +247,7 @@ class PlatformPublisher:
             **(producer_options or {}),
             "acks": "all",
             "enable_idempotence": True,
+            "max_request_size": PRODUCER_MAX_REQUEST_BYTES,
         }
         self._check_registered = check_registered
         self._capacity = dedup_capacity
@@ -297,9 +327,15 @@ class PlatformPublisher:
                 continue
             batch_ids.add(eid)
             try:
-                todo.append((index, event, self.codec.encode(event, self.source)))
+                encoded = self.codec.encode(event, self.source)
             except EncodeError as exc:
                 report.rejected.append(ItemError(index, WHOLE_ITEM, str(exc)))
+                continue
+            too_large = oversize_error(index, event, *encoded)
+            if too_large is not None:
+                report.rejected.append(too_large)
+                continue
+            todo.append((index, event, encoded))
         if report.rejected:
             report.duplicates.clear()
             return report
@@ -319,7 +355,6 @@ class PlatformPublisher:
         acks=all and idempotence. A batch that fails fails each of its records."""
         producer = self._require_started()
         partitions = await self._partitions(producer)
-        limit = compat.max_request_size(producer)
         builders: dict[int, tuple[Any, list[tuple[int, str]]]] = {}
         queued: list[tuple[list[tuple[int, str]], Any]] = []
 
@@ -336,15 +371,6 @@ class PlatformPublisher:
 
         partition_of = self._partition_cache(partitions)
         for index, event, (key, value, headers) in todo:
-            size = len(key) + len(value)
-            if size > limit - 4096:  # only then count the headers too (they are small)
-                size += sum(len(k) + len(v) for k, v in headers) + 64
-            if size > limit:
-                report.failed.append(ItemError(
-                    index, DELIVERY, f"MessageSizeTooLargeError: the record is about {size} bytes, "
-                    f"more than max_request_size={limit}",
-                ))  # fmt: skip
-                continue
             partition = partition_of.get(key)
             if partition is None:
                 partition = partition_of[key] = self._partitioner(key, partitions, partitions)

@@ -27,6 +27,7 @@ from schemas.families import (
     CaseFamily,
 )
 from schemas.send_rules import INBOX_CASE_EVENTS
+from streams.limits import MAX_MESSAGE_BYTES
 from streams.settings import DEFAULT_CASE_PARTITIONS, Settings
 
 CASE_PARTITIONS = DEFAULT_CASE_PARTITIONS
@@ -130,6 +131,7 @@ class TopicSpec:
             "retention.ms": str(self.retention_ms),
             "retention.bytes": "-1",
             "min.insync.replicas": str(self.min_insync_replicas),
+            "max.message.bytes": str(MAX_MESSAGE_BYTES),
         }
         cfg.update(dict(self.extra_config))
         return cfg

@@ -14,8 +14,17 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
 6. dedup by (``ce_source``, ``ce_id``): a resend is counted, not routed; a key is kept for
    ``dedup_retention`` (30 days) after it was first seen, then swept (a resend after that is
    routed again and the case agent ignores it: it keeps the ids it applied);
-7. route the *original* key/value/headers to the canonical case topic, and for the
+7. size: a record whose uncompressed one-record batch is above
+   :data:`streams.limits.MAX_MESSAGE_BYTES` cannot be copied to a canonical topic (it arrived
+   compressed, or through a topic created with a larger limit) → INVALID_VALUE
+   ("RECORD_TOO_LARGE: …");
+8. route the *original* key/value/headers to the canonical case topic, and for the
    bureau's messages to a platform (:attr:`SendRule.inbox`) also to that platform's inbox.
+
+A dead letter carries the original key, value and headers; when that would make the dead
+letter itself too large for the dead-letter topic, it carries the coordinates, the headers
+(values cut if they are large), the original's size and the SHA-256 of its key and value
+instead, with ``original_value`` null (:meth:`IngressProcessor.dead_letter`).
 
 Illegal lifecycle transitions are not checked here: the case agents own the lifecycles.
 The processor is pure (no Faust, no Kafka, no wall clock except the injected ``clock`` for
@@ -25,6 +34,7 @@ INVALID_VALUE with the exception in the detail. :mod:`agents.ingress.wiring` run
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +51,7 @@ from schemas.send_rules import SEND_RULES, Sender, refusal
 from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter, dead_letter_notice
+from streams.limits import MAX_MESSAGE_BYTES, record_batch_bytes
 from streams.records import BatchResult, InRecord, OutRecord, StateReader, StateWrite
 from streams.topics import PLATFORM_ID, Catalogue
 
@@ -52,6 +63,14 @@ DEFAULT_DEDUP_RETENTION = timedelta(days=30)
 SWEEP_EVERY = timedelta(hours=1)
 """How often (by the processor's clock) expired dedup keys are looked for."""
 _DEDUP_PREFIX = b"d\x00"
+TOO_LARGE = "RECORD_TOO_LARGE"
+PRODUCE_FAILED = "PRODUCE_FAILED"
+PROCESSING_ERROR = "PROCESSING_ERROR"
+"""Prefixes of a dead letter's detail for the failures that are not about the record's
+content (their reason code is INVALID_VALUE: see docs/decisions.md)."""
+_HEADER_BUDGET = 64 * 1024
+"""Header bytes a digest-form dead letter keeps whole; above it, each value is cut."""
+_HEADER_CUT = 256
 
 
 class PlatformStatus(StrEnum):
@@ -114,6 +133,12 @@ class IngressMetrics:
     skipped entirely, so a poison record is dead-lettered once."""
     dead_lettered: Counter[DeadLetterReason] = field(default_factory=Counter)
     dead_letter_failures: int = 0
+    too_large: int = 0
+    """Records dead-lettered because they do not fit a canonical topic."""
+    produce_failures: int = 0
+    """Records whose copy the broker refused; each was then dead-lettered."""
+    digest_only: int = 0
+    """Dead letters that carry a digest instead of the original value (too large whole)."""
     dedup_expired: int = 0
     """Dedup keys deleted after the retention (not a record count)."""
 
@@ -145,7 +170,9 @@ class IngressProcessor:
         clock: Callable[[], datetime] | None = None,
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         dedup_retention: timedelta = DEFAULT_DEDUP_RETENTION,
+        max_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
+        self.max_bytes = max_bytes
         self.catalogue = catalogue
         self.platforms = platforms
         self.codec = codec or EventCodec()
@@ -175,6 +202,10 @@ class IngressProcessor:
         self._owners[topic] = found
         return found
 
+    def is_canonical(self, topic: str) -> bool:
+        """True for a canonical case topic (where a routed record's copy goes)."""
+        return topic in self._case_topics.values()
+
     def needs_registry_sync(self, batch: Iterable[InRecord]) -> bool:
         """True if a record comes from a platform the directory does not list as active."""
         for topic in {rec.topic for rec in batch}:
@@ -186,8 +217,16 @@ class IngressProcessor:
 
     # the batch ----------------------------------------------------------------------------
     def process(self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]) -> BatchResult:
+        return self.process_traced(batch, tables)[0]
+
+    def process_traced(
+        self, batch: Sequence[InRecord], tables: Mapping[str, StateReader]
+    ) -> tuple[BatchResult, list[InRecord]]:
+        """:meth:`process`, plus the input record each output came from (same order as
+        ``result.out``), so that a copy the broker refuses can be dead-lettered."""
         dedup = tables[DEDUP_TABLE]
         result = BatchResult()
+        origins: list[InRecord] = []
         now = self._clock()
         horizon = now + self.future_tolerance
         stamp = b"%d " % int(now.timestamp() * 1000)
@@ -204,6 +243,7 @@ class IngressProcessor:
                 continue
             done[tp] = rec.offset
             m.received += 1
+            before = len(result.out)
             try:
                 self._one(rec, dedup, seen, horizon, stamp, result)
             except _Reject as rej:
@@ -212,15 +252,16 @@ class IngressProcessor:
                 log.exception("ingress: unexpected error on %s[%d]@%d", *tp, rec.offset)
                 self._dead(
                     rec, DeadLetterReason.INVALID_VALUE,
-                    f"internal error: {type(exc).__name__}: {exc}", result,
+                    f"{PROCESSING_ERROR}: {type(exc).__name__}: {exc}", result,
                 )  # fmt: skip
+            origins.extend([rec] * (len(result.out) - before))
         for (topic, partition), offset in done.items():
             if offset >= 0:
                 result.writes.append(
                     StateWrite(DEDUP_TABLE, partition, _hw_key(topic, partition), b"%d" % offset)
                 )
         self._sweep(dedup, now, result)
-        return result
+        return result, origins
 
     def _sweep(self, dedup: StateReader, now: datetime, result: BatchResult) -> None:
         """Once per :data:`SWEEP_EVERY`, delete the dedup keys first seen before the
@@ -319,6 +360,14 @@ class IngressProcessor:
             )
 
         value: bytes = rec.value or b""  # decoded above, so never None here
+        size = record_batch_bytes(rec.key, value, rec.headers)
+        if size > self.max_bytes:
+            self.metrics.too_large += 1
+            raise _Reject(
+                DeadLetterReason.INVALID_VALUE,
+                f"{TOO_LARGE}: the record is {size} bytes uncompressed, more than the "
+                f"{self.max_bytes} a canonical topic accepts",
+            )
         key = _DEDUP_PREFIX + source_bytes + b"\x00" + ce_id
         if key in seen or dedup.get(key) is not None:
             self.metrics.duplicates += 1
@@ -340,20 +389,113 @@ class IngressProcessor:
     def _dead(
         self, rec: InRecord, reason: DeadLetterReason, detail: str, result: BatchResult
     ) -> None:
+        out = self.dead_letter(rec, reason, detail)
+        if out is None:
+            log.error("ingress: cannot build a dead letter for %s[%d]@%d", rec.topic,
+                      rec.partition, rec.offset)  # fmt: skip
+            self.metrics.dead_letter_failures += 1
+            return
+        result.out.append(out)
+        self.metrics.dead_lettered[reason] += 1
+        self._notify_platform(rec, reason, self.owner(rec.topic), result)
+
+    def dead_letter(
+        self, rec: InRecord, reason: DeadLetterReason, detail: str, *, digest: bool = False
+    ) -> OutRecord | None:
+        """The dead letter of ``rec``: whole if it fits the dead-letter topic (and not
+        ``digest``), else in digest form; None if none can be built."""
         owner = self.owner(rec.topic)
         claimed = owner[1] if owner else ""
         for attempt in (rec, replace(rec, timestamp_ms=0)):
             try:
-                out = dead_letter(self.catalogue, self.codec, attempt, reason, detail, claimed)
+                out = None if digest else self._build(attempt, reason, detail, claimed)
+                if out is None or record_batch_bytes(out.key, out.value, out.headers) > (
+                    self.max_bytes
+                ):
+                    slim, noted = _digest_form(attempt, detail)
+                    out = self._build(slim, reason, noted, claimed)
+                    self.metrics.digest_only += 1
             except Exception:  # e.g. a producer-set timestamp no datetime can hold
                 continue
-            result.out.append(out)
-            self.metrics.dead_lettered[reason] += 1
-            self._notify_platform(attempt, reason, owner, result)
+            return out
+        return None
+
+    def _build(
+        self, rec: InRecord, reason: DeadLetterReason, detail: str, claimed: str
+    ) -> OutRecord:
+        return dead_letter(self.catalogue, self.codec, rec, reason, detail, claimed)
+
+    def _notify_platform(
+        self,
+        rec: InRecord,
+        reason: DeadLetterReason,
+        owner: tuple[Sender, str] | None,
+        result: BatchResult,
+    ) -> None:
+        """Tell a registered platform that one of its records was refused (its inbox exists
+        and only it reads it); the bureau's own refused records concern no platform."""
+        if owner is None or owner[0] is not Sender.PLATFORM:
             return
-        log.error("ingress: cannot build a dead letter for %s[%d]@%d", rec.topic, rec.partition,
-                  rec.offset)  # fmt: skip
-        self.metrics.dead_letter_failures += 1
+        if self.platforms.status(owner[1]) is not PlatformStatus.ACTIVE:
+            return
+        try:
+            result.out.append(dead_letter_notice(self.catalogue, self.codec, rec, reason, owner[1]))
+        except Exception:  # the dead letter itself is written; the notice is best effort
+            log.exception("ingress: no dead-letter notice for %s@%d", rec.topic, rec.offset)
+            return
+        self.metrics.inbox_notices += 1
+
+    def delivery_failed(
+        self, rec: InRecord, error: BaseException | str, *, unrouted: bool = True
+    ) -> BatchResult:
+        """What to write when the broker refused a copy of ``rec`` that this processor had
+        routed: its dead letter, and the deletion of its dedup key (so that a resend is
+        judged again rather than dropped as a duplicate). ``unrouted``: the refused copy
+        was the canonical one (the record no longer counts as routed)."""
+        result = BatchResult()
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.metrics.produce_failures += 1
+        if unrouted:
+            self.metrics.routed -= 1
+        self._dead(rec, DeadLetterReason.INVALID_VALUE, f"{PRODUCE_FAILED}: {text}", result)
+        key = _dedup_key(rec)
+        if key is not None:
+            result.writes.append(StateWrite(DEDUP_TABLE, rec.partition, key, None))
+        return result
+
+    def processing_failed(self, rec: InRecord, error: BaseException) -> BatchResult:
+        """The dead letter of a record whose processing raised even on its own."""
+        result = BatchResult()
+        self.metrics.received += 1
+        detail = f"{PROCESSING_ERROR}: {type(error).__name__}: {error}"
+        self._dead(rec, DeadLetterReason.INVALID_VALUE, detail, result)
+        return result
+
+
+def _digest_form(rec: InRecord, detail: str) -> tuple[InRecord, str]:
+    """``rec`` without its value (and its key or large header values, if they are large),
+    and a detail that says so and gives the original's size and digests."""
+    size = record_batch_bytes(rec.key, rec.value, rec.headers)
+    notes = [f"original not stored whole: {size} bytes"]
+    notes.append(f"value sha256 {hashlib.sha256(rec.value or b'').hexdigest()}")
+    key = rec.key
+    if key is not None and len(key) > _HEADER_CUT:
+        notes.append(f"key ({len(key)} bytes) sha256 {hashlib.sha256(key).hexdigest()}")
+        key = None
+    headers = rec.headers
+    if sum(len(k) + len(v or b"") for k, v in headers) > _HEADER_BUDGET:
+        notes.append(f"header values cut to {_HEADER_CUT} bytes")
+        headers = [(k[:_HEADER_CUT], None if v is None else v[:_HEADER_CUT]) for k, v in headers]
+    slim = replace(rec, key=key, value=None, headers=headers)
+    return slim, "; ".join(notes) + "; " + detail
+
+
+def _dedup_key(rec: InRecord) -> bytes | None:
+    hd = header_dict(rec.headers)
+    source, ce_id = hd.get(CE_SOURCE), hd.get(CE_ID)
+    if not source or not ce_id:
+        return None
+    return _DEDUP_PREFIX + source + b"\x00" + ce_id
 
     def _notify_platform(
         self,

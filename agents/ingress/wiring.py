@@ -15,15 +15,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from aiokafka import TopicPartition
 
 from agents.batching import TableIO
+from agents.ingress.delivery import IngressDelivery
 from agents.ingress.processor import DEDUP_TABLE, IngressProcessor, PlatformDirectory
 from streams import compat
-from streams.records import BatchResult, StateReader
+from streams.records import StateReader
 from streams.topics import Catalogue
 
 log = logging.getLogger(__name__)
@@ -187,42 +187,6 @@ class RegistryWatcher:
         return True
 
 
-class _Emitter:
-    """Applies a :class:`BatchResult` straight into the worker's aiokafka producer.
-
-    Faust's ``send_soon`` costs a buffered message object and a task hop per record, which
-    capped ingress at a few thousand records a second; appending to aiokafka's accumulator
-    is a few microseconds and never waits for the broker. Delivery is still at-least-once:
-    Faust flushes this same producer before it commits the input offsets.
-    """
-
-    def __init__(self, app: Any, table: Any, io: TableIO) -> None:
-        self._app = app
-        self._table = table
-        self._io = io
-
-    async def apply(self, result: BatchResult) -> None:
-        producer = compat.faust_aiokafka_producer(self._app)
-        for out in result.out:
-            await producer.send(
-                out.topic, out.value, key=out.key, partition=out.partition, headers=out.headers
-            )
-        changelog = self._table.changelog_topic.get_topic_name()
-        last: dict[int, Any] = {}
-        for w in result.writes:
-            self._io.put_local(w.partition, w.key, w.value)
-            last[w.partition] = await producer.send(
-                changelog, w.value, key=w.key, partition=w.partition
-            )
-        for partition, fut in last.items():
-            fut.add_done_callback(partial(self._persisted, TopicPartition(changelog, partition)))
-
-    def _persisted(self, tp: Any, fut: Any) -> None:
-        # What Table._on_changelog_sent does: RocksDB remembers how far its data goes.
-        if not fut.cancelled() and fut.exception() is None:
-            self._table.data.set_persisted_offset(tp, fut.result().offset)
-
-
 def _in_thread(coro_fn: Callable[[], Awaitable[Any]], timeout: float) -> Any:
     """Run a coroutine to completion on a private loop in a daemon thread, bounded in time.
 
@@ -311,7 +275,7 @@ def attach(
         future_tolerance=future_tolerance_from(options),
         dedup_retention=dedup_retention_from(options),
     )  # fmt: skip
-    emitter = _Emitter(app, table, io)
+    delivery = IngressDelivery(app, table, io, processor, readers)
 
     max_batch = getattr(options, "max_batch", 1000)
     within = getattr(options, "batch_within", 0.01)
@@ -322,12 +286,9 @@ def attach(
             batch = [to_in_record(e) for e in events]
             if processor.needs_registry_sync(batch):
                 await watcher.sync()
-            try:
-                result = processor.process(batch, readers)
-            except Exception:  # never expected (process catches per record); keep running
-                log.exception("ingress: batch of %d records failed; they are skipped", len(batch))
-                continue
-            await emitter.apply(result)
+            # Every record of the batch ends routed or dead-lettered, durably, before the
+            # loop asks for the next batch (which is when Faust acks this one).
+            await delivery.handle(batch)
 
     app.agent(source, name="ingress", concurrency=1)(ingress)
 

@@ -9,7 +9,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clients.publisher import (
-    DELIVERY,
     InvalidEventError,
     ItemError,
     PlatformNotRegisteredError,
@@ -127,20 +126,23 @@ def test_sync_publisher(settings: Settings, catalogue: Catalogue) -> None:
     assert asyncio.run(ingress_size(settings.bootstrap, catalogue.ingress("acme"))) == 1
 
 
-async def test_a_large_batch_keeps_per_case_order_and_fails_only_an_oversized_record(
+async def test_a_large_batch_keeps_per_case_order_and_an_oversized_event_is_refused(
     settings: Settings, catalogue: Catalogue
 ) -> None:
     """publish_batch fills one aiokafka batch per partition and queues each when full; an
-    item larger than the producer's max_request_size fails alone."""
+    item above the bus's size limit is refused before sending, naming the field, and (as any
+    invalid item) keeps its whole batch from being sent."""
     await add_platform(settings, "acme")
     pad = "x" * 900  # ~1 KB records: 3,000 of them fill several 512 KB batches per partition
     items = [acknowledged(f"c-{i % 7}", "acme", handler_ref=f"{i}-{pad}") for i in range(3000)]
-    items[1234] = acknowledged("c-1", "acme", handler_ref="y" * 1_100_000)  # > 1 MiB
+    oversized = acknowledged("c-1", "acme", handler_ref="y" * 1_100_000)  # > 1 MiB
     async with PlatformPublisher("acme", settings.bootstrap, prefix=catalogue.prefix) as pub:
+        refused = await pub.publish_batch([*items[:1234], oversized, *items[1234:]])
         report = await pub.publish_batch(items)
-    assert [(e.index, e.field) for e in report.failed] == [(1234, DELIVERY)]
-    assert "MessageSizeTooLarge" in report.failed[0].message
-    wanted = [e.event_id for i, e in enumerate(items) if i != 1234]
+    assert [(e.index, e.field) for e in refused.rejected] == [(1234, "handler_ref")]
+    assert "1048576" in refused.rejected[0].message and not refused.sent and not refused.failed
+    assert report.ok and not report.failed
+    wanted = [e.event_id for e in items]
     assert report.sent == wanted  # acknowledged, reported in the order given
     async with TopicReader(settings.bootstrap, catalogue.ingress("acme")) as r:
         await r.read_until(lambda rs: len(rs) >= len(wanted), WAIT, "every record")

@@ -431,7 +431,7 @@ async def test_health_metrics_and_openapi(world, client) -> None:  # type: ignor
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
         "/cases/{id}", "/platforms/{id}/scorecard", "/categories/{id}/scorecard", "/alerts",
-        "/alerts/stream", "/healthz", "/metrics", "/openapi.json",
+        "/alerts/stream", "/healthz", "/health", "/metrics", "/openapi.json",
     }  # fmt: skip
 
 
