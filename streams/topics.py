@@ -35,6 +35,8 @@ class Family(StrEnum):
     AUDIT = "audit"
     REGISTRY = "registry"
     ROSTER = "roster"
+    PRIVACY = "privacy"
+    SUBJECT_KEYS = "subject-keys"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,14 @@ class Catalogue:
     @property
     def roster(self) -> str:
         return f"{self.prefix}.roster"
+
+    @property
+    def privacy(self) -> str:
+        return f"{self.prefix}.privacy"
+
+    @property
+    def subject_keys(self) -> str:
+        return f"{self.prefix}.subject-keys"
 
     @property
     def ingress_pattern(self) -> str:
@@ -217,6 +227,31 @@ class Catalogue:
                 ("RosterAssigned",),
                 "The 包片 roster: every assignment of a platform to its office, department "
                 "and leader, with the day it takes effect (history kept, never compacted).",
+            ),
+            TopicSpec(
+                self.privacy,
+                Family.PRIVACY,
+                1,
+                "consumer ref (erasures) or case id (views)",
+                ("SubjectErased", "PersonalDataViewed"),
+                "PIPL trail: each erasure of a data subject's key, and who viewed whose "
+                "complaint (append-only; read by the auditor's replay).",
+            ),
+            TopicSpec(
+                self.subject_keys,
+                Family.SUBJECT_KEYS,
+                1,
+                "consumer ref",
+                ("SubjectKey",),
+                "One AES-256 key per data subject (crypto-shredding); a tombstone erases it. "
+                "Compacted, tombstones kept one hour; only the worker and bureau read it.",
+                cleanup_policy="compact",
+                extra_config=(
+                    ("delete.retention.ms", "3600000"),
+                    ("segment.ms", "3600000"),
+                    ("min.cleanable.dirty.ratio", "0.01"),
+                    ("max.compaction.lag.ms", "3600000"),
+                ),
             ),
         ]
         out.extend(self._extra)

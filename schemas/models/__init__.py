@@ -50,6 +50,7 @@ from schemas.models.enums import (
     SuspendReason,
     ViolationCode,
 )
+from schemas.models.privacy import PersonalDataViewed, SubjectErased
 from schemas.models.records import AuditCheckpoint, DeadLetterHeader, DeadLetterRecord
 from schemas.models.rectifications import (
     InspectionFindingRecorded,
@@ -100,6 +101,8 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     DeadLetterRecord,
     AuditCheckpoint,
     RosterAssigned,
+    SubjectErased,
+    PersonalDataViewed,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -148,6 +151,7 @@ __all__ = [
     "Level",
     "LifecycleViolationDetected",
     "Outcome",
+    "PersonalDataViewed",
     "Priority",
     "RectificationOrdered",
     "RectificationRejected",
@@ -169,6 +173,7 @@ __all__ = [
     "SlaClockResumed",
     "SlaClockStarted",
     "SlaWarningRaised",
+    "SubjectErased",
     "SuspendReason",
     "UtcDatetime",
     "ViolationCode",
