@@ -39,11 +39,13 @@ from pydantic import BaseModel
 
 __all__ = [
     "PSEUDONYM_FIELDS",
+    "PersonalDataError",
     "FieldFinding",
     "Finding",
     "PiiKind",
     "find",
     "mask",
+    "scan_bytes",
     "scan_event",
     "scan_fields",
 ]
@@ -69,6 +71,10 @@ KIND_TEXT: dict[PiiKind, tuple[str, str]] = {
 
 PSEUDONYM_FIELDS = frozenset({"consumer_ref", "handler_ref"})
 """Fields that must hold a pseudonym: a bare personal name is refused there as well."""
+
+
+class PersonalDataError(ValueError):
+    """A field that must not carry personal data carries some (raised by model validators)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +202,9 @@ def _digit_findings(text: str) -> Iterator[Finding]:
         raw = m.group()
         digits = raw.replace(" ", "").replace("-", "")
         if is_resident_id(digits):
-            yield Finding(PiiKind.RESIDENT_ID, m.start(), m.end(), _masked(PiiKind.RESIDENT_ID, raw))
+            yield Finding(
+                PiiKind.RESIDENT_ID, m.start(), m.end(), _masked(PiiKind.RESIDENT_ID, raw)
+            )
         elif 16 <= len(digits) <= 19 and digits.isdigit() and is_luhn(digits):
             yield Finding(PiiKind.BANK_CARD, m.start(), m.end(), _masked(PiiKind.BANK_CARD, raw))
 
@@ -284,6 +292,13 @@ def scan_fields(fields: dict[str, Any]) -> list[FieldFinding]:
             for f in find(text, pseudonym=top in PSEUDONYM_FIELDS):
                 out.append(FieldFinding(path, f.kind, f.masked))
     return out
+
+
+def scan_bytes(data: bytes | None) -> list[Finding]:
+    """The findings in raw bytes read as UTF-8 (Avro strings are UTF-8 on the wire)."""
+    if not data:
+        return []
+    return find(data.decode("utf-8", "replace"))
 
 
 def scan_event(event: BaseModel) -> list[FieldFinding]:

@@ -14,7 +14,7 @@ from schemas.models.enums import (
     Satisfaction,
     SuspendReason,
 )
-from schemas.pii import KIND_TEXT, find
+from schemas.pii import KIND_TEXT, PersonalDataError, find
 
 
 def check_pseudonymous(value: str) -> str:
@@ -27,9 +27,9 @@ def check_pseudonymous(value: str) -> str:
     found = find(value, pseudonym=True)
     if found:
         zh, en = KIND_TEXT[found[0].kind]
-        raise ValueError(
-            f"consumer_ref looks like a plaintext {en} ({found[0].masked}); send a pseudonymous "
-            f"reference (e.g. a keyed hash) instead / consumer_ref 含有{zh},请改用化名"
+        raise PersonalDataError(
+            f"consumer_ref looks like a plaintext {en} ({found[0].masked}): personal data; send a pseudonymous "
+            f"reference (e.g. a keyed hash) instead / consumer_ref 含有个人信息({zh}),请改用化名"
         )
     return value
 
