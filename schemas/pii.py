@@ -39,9 +39,9 @@ from pydantic import BaseModel
 
 __all__ = [
     "PSEUDONYM_FIELDS",
-    "PersonalDataError",
     "FieldFinding",
     "Finding",
+    "PersonalDataError",
     "PiiKind",
     "find",
     "mask",

@@ -28,8 +28,9 @@ def check_pseudonymous(value: str) -> str:
     if found:
         zh, en = KIND_TEXT[found[0].kind]
         raise PersonalDataError(
-            f"consumer_ref looks like a plaintext {en} ({found[0].masked}): personal data; send a pseudonymous "
-            f"reference (e.g. a keyed hash) instead / consumer_ref 含有个人信息({zh}),请改用化名"
+            f"consumer_ref looks like a plaintext {en} ({found[0].masked}): personal data; "
+            "send a pseudonymous reference (e.g. a keyed hash) instead / "
+            f"consumer_ref 含有个人信息({zh}),请改用化名"
         )
     return value
 
