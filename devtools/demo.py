@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from rich.live import Live
 
+from agents.api_auth import Role, TokenStore
 from agents.runtime import tune_gc
 from devtools.simulator.config import SimConfig
 from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
@@ -132,6 +133,8 @@ async def _demo(
             pass
     # In a review the worker resumes from its committed offsets and rebuilds its tables from
     # their changelogs: it reads nothing new, and answers the scorecard queries.
+    # The API needs a token: the demo gives itself a regulator token in the worker's state dir.
+    api_token = TokenStore(settings.state_dir).create("demo", Role.REGULATOR)
     holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
     api = f"http://127.0.0.1:{holder.web_port}"
     console.print(f"worker HTTP API: {api}/")
@@ -156,7 +159,7 @@ async def _demo(
             cards = sim.outcome.scorecards()
             first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
             system_cards, card_diff = await wait_for_match(
-                api, cards["subjects"], first, last, SCORECARD_TIMEOUT
+                api, cards["subjects"], first, last, SCORECARD_TIMEOUT, token=api_token
             )
     finally:
         alert_file.close()

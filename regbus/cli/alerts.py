@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agents.api_auth import bearer_header
 from clients.subscriber import AlertSubscriber, SubscriptionError, alert_json
 from schemas.models import AlertEvent
 from streams.settings import Settings
@@ -176,6 +177,9 @@ def scorecard(
     end: str = typer.Option(None, "--to", help="last date of the range, inclusive"),
     url: str = typer.Option("http://127.0.0.1:6066", help="a worker's HTTP API"),
     as_json: bool = typer.Option(False, "--json", help="print the API's JSON"),
+    token: str = typer.Option(
+        None, envvar="REGBUS_API_TOKEN", help="API bearer token (regbus api token create)"
+    ),
 ) -> None:
     """Show a platform's (or category's) scorecard from a running worker."""
     if subject.startswith("category:"):
@@ -188,7 +192,8 @@ def scorecard(
         query = {"window": window, **({"at": at} if at else {})}
     target = f"{url.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
     try:
-        with urllib.request.urlopen(target, timeout=10) as resp:
+        request = urllib.request.Request(target, headers=bearer_header(token))
+        with urllib.request.urlopen(request, timeout=10) as resp:
             body = orjson.loads(resp.read())
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")
