@@ -32,6 +32,7 @@ from audit.metrics import (
     settlement_series,
     tally,
 )
+from audit.privacy import PrivacyView
 from audit.reconcile import Reconciliation
 from schemas.models import ReviewDecision
 
@@ -75,11 +76,16 @@ def build_report(
     reconciliation: Reconciliation | None = None,
     source: dict[str, Any] | None = None,
     generated_at: datetime | None = None,
+    privacy: PrivacyView | None = None,
 ) -> dict[str, Any]:
     views = case_views(result)
     collector = result.collector or Collector()
     tallies = tally(views)
     cases = [_case_json(v, result.as_of.until_ms) for v in views]
+    if privacy is not None:  # personal data: "已加密/sealed" or "已删除/erased", never in clear
+        for case in cases:
+            found = privacy.cases.get(case["case_id"])
+            case["personal"] = None if found is None else found["fields"]
     alert_types = Counter(a.event_type for a in collector.alerts.values())
     as_of = result.as_of
     return {
@@ -124,6 +130,7 @@ def build_report(
             for d in collector.dead_letters
         ],
         "reconciliation": None if reconciliation is None else _reconciliation_json(reconciliation),
+        "privacy": None if privacy is None else privacy.as_json(),
     }
 
 

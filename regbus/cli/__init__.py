@@ -28,6 +28,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("platform", "regbus.cli.platform", "app"),
     ("deadletter", "regbus.cli.deadletter", "app"),
     ("audit", "regbus.cli.audit", "app"),
+    ("privacy", "regbus.cli.privacy", "app"),
+    ("api", "regbus.cli.api", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),
