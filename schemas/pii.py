@@ -114,6 +114,7 @@ _PHONE_TYPES = frozenset(
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     }
 )
+_BARE_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A run of digits, possibly in groups joined by one space or hyphen, with an optional ID
 # check character X; not glued to other letters or digits.
@@ -222,8 +223,8 @@ def _phone_findings(text: str) -> Iterator[Finding]:
         if phonenumbers.number_type(m.number) in _PHONE_TYPES:
             yield Finding(PiiKind.PHONE, m.start, m.end, _masked(PiiKind.PHONE, m.raw_string))
     # Mobile numbers written as a bare run the matcher may leave (e.g. glued to Chinese text).
-    for m in re.finditer(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)", text):
-        yield Finding(PiiKind.PHONE, m.start(), m.end(), _masked(PiiKind.PHONE, m.group()))
+    for bare in _BARE_MOBILE.finditer(text):
+        yield Finding(PiiKind.PHONE, bare.start(), bare.end(), _masked(PiiKind.PHONE, bare.group()))
 
 
 def find(text: str, *, pseudonym: bool = False) -> list[Finding]:

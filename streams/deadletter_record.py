@@ -34,7 +34,7 @@ def dead_letter(
 ) -> OutRecord:
     from streams.records import OutRecord
 
-    key, value, headers, note = _withhold_personal_data(rec, reason)
+    kept_key, kept_value, kept_headers, note = _withhold_personal_data(rec, reason)
     record = DeadLetterRecord(
         event_id=dead_letter_id(rec.topic, rec.partition, rec.offset),
         case_id="",
@@ -45,9 +45,9 @@ def dead_letter(
         original_topic=rec.topic,
         original_partition=rec.partition,
         original_offset=rec.offset,
-        original_key=key,
-        original_value=value,
-        original_headers=headers,
+        original_key=kept_key,
+        original_value=kept_value,
+        original_headers=kept_headers,
         reason=reason,
         detail=(mask(detail) + note)[:2000],
     )
@@ -76,10 +76,11 @@ def _withhold_personal_data(
         key = None
     headers: list[DeadLetterHeader] = []
     for k, v in rec.headers:
+        shown: bytes | None = v
         if v is not None and scan_bytes(v):
             withheld.append(f"header {k}")
-            v = None
-        headers.append(DeadLetterHeader(key=k, value=v))
+            shown = None
+        headers.append(DeadLetterHeader(key=k, value=shown))
     if not withheld:
         return key, value, headers, ""
     return (
