@@ -115,7 +115,12 @@ _PHONE_TYPES = frozenset(
     }
 )
 _BARE_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Bounded quantifiers throughout: a 1 MB value must scan in linear time (no backtracking
+# blow-up on a long run of letters or digits); a property test holds the bound.
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
+    r"(?:\.[A-Za-z0-9\-]{1,63}){0,4}\.[A-Za-z]{2,24}"
+)
 # A run of digits, possibly in groups joined by one space or hyphen, with an optional ID
 # check character X; not glued to other letters or digits.
 _DIGITS = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ \-]\d+)*[Xx]?(?![0-9A-Za-z])")
@@ -123,13 +128,14 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _HAN = r"\u4e00-\u9fff"
 _ADDRESS = re.compile(
-    rf"(?:[{_HAN}A-Za-z0-9]{{0,16}}?(?:大道|大街|胡同|路|街|巷|弄|道)\s*\d+\s*(?:号|號)"
-    rf"(?:\s*(?:院|楼|\d+\s*(?:栋|幢|号楼|座|单元|室|层))+)?)"
-    rf"|(?:\d+\s*(?:栋|幢|号楼|座)\s*(?:\d+\s*单元\s*)?\d+\s*(?:室|号|层|户)?)"
-    rf"|(?:\d+\s*单元\s*\d+\s*(?:室|号|户)?)"
+    rf"(?:[{_HAN}A-Za-z0-9]{{0,16}}?(?:大道|大街|胡同|路|街|巷|弄|道)\s?\d{{1,6}}\s?(?:号|號)"
+    rf"(?:\s?(?:院|楼|\d{{1,6}}\s?(?:栋|幢|号楼|座|单元|室|层))){{0,4}})"
+    rf"|(?:(?<!\d)\d{{1,6}}\s?(?:栋|幢|号楼|座)\s?(?:\d{{1,6}}\s?单元\s?)?\d{{1,6}}\s?(?:室|号|层|户)?)"
+    rf"|(?:(?<!\d)\d{{1,6}}\s?单元\s?\d{{1,6}}\s?(?:室|号|户)?)"
     rf"|(?:[{_HAN}]{{2,8}}(?:省|自治区|市)[{_HAN}]{{1,8}}?(?:市|区|县|旗)"
     rf"[{_HAN}]{{1,10}}?(?:街道|镇|乡|村|社区|小区|路|街))"
 )
+_ADDRESS_HINT = re.compile(r"[路街道巷弄同號号栋幢座元室层户省市区县旗镇乡村]")
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
     "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
@@ -236,14 +242,16 @@ def find(text: str, *, pseudonym: bool = False) -> list[Finding]:
         return []
     found: list[Finding] = []
     found += _digit_findings(text)
-    found += [
-        Finding(PiiKind.EMAIL, m.start(), m.end(), _masked(PiiKind.EMAIL, m.group()))
-        for m in _EMAIL.finditer(text)
-    ]
-    found += [
-        Finding(PiiKind.ADDRESS, m.start(), m.end(), _masked(PiiKind.ADDRESS, m.group()))
-        for m in _ADDRESS.finditer(text)
-    ]
+    if "@" in text:
+        found += [
+            Finding(PiiKind.EMAIL, m.start(), m.end(), _masked(PiiKind.EMAIL, m.group()))
+            for m in _EMAIL.finditer(text)
+        ]
+    if _ADDRESS_HINT.search(text):
+        found += [
+            Finding(PiiKind.ADDRESS, m.start(), m.end(), _masked(PiiKind.ADDRESS, m.group()))
+            for m in _ADDRESS.finditer(text)
+        ]
     found += _phone_findings(text)
     if pseudonym and _NAME.match(text) and text.strip() not in _NOT_NAMES:
         found.append(Finding(PiiKind.PERSON_NAME, 0, len(text), _masked(PiiKind.PERSON_NAME, text)))

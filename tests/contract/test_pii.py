@@ -164,3 +164,13 @@ def test_sealed_complainant_opens_only_with_its_key_subject_and_case() -> None:
     for args in ((new_key(), "c-1", "CP-1"), (key, "c-2", "CP-1"), (key, "c-1", "CP-2")):
         with pytest.raises(SealError):
             open_complainant(*args, blob)
+
+
+@pytest.mark.parametrize("unit", ["y", "1", "路1", "a@", "中", "1 ", "3栋"])
+def test_a_megabyte_value_scans_in_linear_time(unit: str) -> None:
+    import time
+
+    text = unit * (1_000_000 // len(unit))
+    started = time.perf_counter()
+    find(text, pseudonym=True)
+    assert time.perf_counter() - started < 5.0, "the detector backtracks on long input"
