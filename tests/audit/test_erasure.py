@@ -17,6 +17,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from audit.privacy import SEALED, read_privacy
@@ -25,6 +26,7 @@ from schemas.models import Category, Channel, ComplaintFiled, Priority, SubjectE
 from schemas.sealed import ERASED, Complainant, SealError, open_complainant
 from streams.codec import EventCodec
 from streams.ledger.checkpoints import checkpoint
+from streams.settings import PROJECT_ROOT
 from streams.subject_keys import SubjectKeyStore
 from tests.cases.scenario import START, Step
 from tests.kafka_helpers import TopicReader
@@ -110,6 +112,8 @@ async def test_erasing_a_consumer_keeps_replay_and_verify(settings, catalogue, t
     assert cases["CP-ERASE"]["kind"] is not None  # replayed into a state
     assert cases["CP-ERASE"]["personal"] == {"name": ERASED, "phone": ERASED, "address": ERASED}
     assert report["privacy"]["erasures"][0]["consumer_ref"] == erased_ref
+    schema = json.loads((PROJECT_ROOT / "docs" / "audit-report.schema.json").read_text())
+    jsonschema.validate(report, schema)
     html = (out / "report.html").read_text()
     assert ERASED in html and WHO.phone not in html
 
