@@ -226,6 +226,11 @@ def _phone_findings(text: str) -> Iterator[Finding]:
     except Exception:  # the library on a pathological input: fall back to the plain pattern
         matches = []
     for m in matches:
+        # A landline counts only written with its trunk prefix or country code (010-…, 0755…,
+        # +86 …): a bare "6320123237" is far more often an order or hex reference.
+        lead = m.raw_string.lstrip("(+ ")
+        if not lead.startswith(("0", "86", "1")):
+            continue
         if phonenumbers.number_type(m.number) in _PHONE_TYPES:
             yield Finding(PiiKind.PHONE, m.start, m.end, _masked(PiiKind.PHONE, m.raw_string))
     # Mobile numbers written as a bare run the matcher may leave (e.g. glued to Chinese text).

@@ -148,7 +148,7 @@ def test_a_bare_name_is_refused_only_where_a_pseudonym_belongs(name: str) -> Non
     [
         "c-7f3a", "hash:9b1c0e2d", "u_2024", "HD-ZGC", "case-1733150000000",
         "550e8400-e29b-41d4-a716-446655440000", "订单 2025-12-02 金额 12000 元",
-        "客服 4001234567", "退款 30 天内", "第 3 条", "1381234567", "匿名",
+        "客服 4001234567", "o-6320123237", "退款 30 天内", "第 3 条", "1381234567", "匿名",
     ],
 )  # fmt: skip
 def test_ordinary_references_and_text_pass(text: str) -> None:
