@@ -173,4 +173,6 @@ def test_a_megabyte_value_scans_in_linear_time(unit: str) -> None:
     text = unit * (1_000_000 // len(unit))
     started = time.perf_counter()
     find(text, pseudonym=True)
-    assert time.perf_counter() - started < 5.0, "the detector backtracks on long input"
+    # Generous for a shared 2-core machine: what it catches is super-linear backtracking
+    # (the unbounded e-mail pattern took hours on 1 MB of letters), not constant factors.
+    assert time.perf_counter() - started < 30.0, "the detector backtracks on long input"
