@@ -11,8 +11,9 @@ go through Faust's table router: a worker that does not own the key's partition 
 request to the one that does (its ``canonical_url``), so any worker answers for any key.
 ``/alerts`` and ``/alerts/stream`` read a bounded ring of recent alerts that every worker
 fills from the whole alerts topic with its own consumer (no group), so each worker answers
-them alone. Errors are JSON ``{"error": ...}``: 400 for a bad parameter, 404 for an unknown
-id or path, 503 while the partition owning a key is not assigned.
+them alone. Errors are JSON ``{"error": ...}``: 400 for a bad parameter, 401 without a
+token, 403 for a platform token outside its platform, 404 for an unknown id or path, 503
+while the partition owning a key is not assigned. Authentication: :mod:`agents.api_auth`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from agents.api_auth import Principal, Role, TokenStore, authenticate
 from agents.core import dump_state, load_state
 from agents.regulator import Regulator, TableIO
 from agents.scorecard import (
@@ -42,7 +44,7 @@ from agents.scorecard import (
 from schemas.families import ALERT_EVENTS, CaseFamily
 from schemas.instants import InstantError, from_ms, parse_instant, to_ms
 from schemas.mapping import from_avro
-from schemas.models import AlertEvent, Category, Level, Severity
+from schemas.models import AlertEvent, Category, Level, PersonalDataViewed, Severity
 from streams import compat
 from streams.alert_feed import AlertFilter, ReceivedAlert, alert_json
 from streams.codec import EventCodec
@@ -502,6 +504,7 @@ def attach(app: Any, settings: Any, catalogue: Catalogue, parts: WorkerParts) ->
     assert parts.regulator is not None
     ring = AlertRing()
     _register_views(app, parts, ring)
+    _guard(app, TokenStore(settings.state_dir), catalogue)
 
     @app.task
     async def regulator_alert_ring() -> None:
@@ -595,6 +598,10 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
                 body = case_view(id, envelopes, regulator)
                 if body is None:
                     return _error(self, 404, f"no case {id!r}")
+                who: Principal | None = request.get(PRINCIPAL)
+                if who is not None and not who.may_read_platform(body.get("platform_id")):
+                    return _error(self, 403, f"{who.label} may read its own platform's cases only")
+                await _log_case_view(self.app, who, id, body.get("platform_id") or "")
                 return _json(self, body)
 
             return await _routed(self, request, route_table, id, answer)
@@ -747,6 +754,71 @@ def _register_docs(web_app: Any) -> None:
     web_app.router.add_get("/docs", docs)
     if SWAGGER_DIR.is_dir():
         web_app.router.add_static("/docs/static/", SWAGGER_DIR)
+
+
+PRINCIPAL = "regbus.principal"
+OPEN_ON_LOOPBACK = frozenset({"/healthz", "/metrics"})
+OPEN_PATHS = frozenset({"/openapi.json", "/docs"})
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+_BUREAU_ONLY = ("/alerts", "/categories/")
+_VIEWS_SOURCE = "/bureau/worker-api"
+_privacy_topic: dict[int, Any] = {}
+
+
+def _guard(app: Any, tokens: TokenStore, catalogue: Catalogue) -> None:
+    """Every view needs a bearer token (or a console session) except health and metrics
+    from loopback and the API's own documents; a platform token sees only its platform."""
+    from aiohttp import web as aioweb
+
+    _privacy_topic[id(app)] = app.topic(
+        catalogue.privacy, key_type=bytes, value_type=bytes,
+        key_serializer="raw", value_serializer="raw",
+    )  # fmt: skip
+
+    def refuse(status: int, message: str) -> Any:
+        headers = {"WWW-Authenticate": 'Bearer realm="regbus"'} if status == 401 else {}
+        body = orjson.dumps({"error": message})
+        return aioweb.Response(body=body, status=status, content_type=JSON, headers=headers)
+
+    @aioweb.middleware
+    async def require_auth(request: Any, handler: Any) -> Any:
+        path = request.path
+        if path in OPEN_PATHS or (path in OPEN_ON_LOOPBACK and request.remote in _LOOPBACK):
+            return await handler(request)
+        who = authenticate(tokens, request.headers, request.cookies)
+        if who is None:
+            return refuse(401, "需要登录 / authentication required: send Authorization: Bearer "
+                               "<token> (regbus api token create)")  # fmt: skip
+        if who.role is Role.PLATFORM:
+            parts = path.split("/")
+            if path.startswith(_BUREAU_ONLY) or path in OPEN_ON_LOOPBACK:
+                return refuse(403, f"{who.label} may not read {path}")
+            if len(parts) > 2 and parts[1] == "platforms":
+                from urllib.parse import unquote
+
+                if unquote(parts[2]) != who.platform:
+                    return refuse(403, f"{who.label} may read its own scorecard only")
+        request[PRINCIPAL] = who
+        return await handler(request)
+
+    app.web.web_app.middlewares.insert(0, require_auth)
+
+
+async def _log_case_view(app: Any, who: Principal | None, case_id: str, platform_id: str) -> None:
+    """Who viewed whose case, on the privacy topic (PIPL); a failure to log is logged."""
+    import uuid
+
+    event = PersonalDataViewed(
+        event_id=str(uuid.uuid4()), case_id=case_id, platform_id=platform_id,
+        occurred_at=datetime.now(UTC), viewer=who.name if who else "(unknown)",
+        role=who.label if who else "", via="worker-api",
+    )  # fmt: skip
+    codec = EventCodec()
+    key, value, headers = codec.encode(event, _VIEWS_SOURCE)
+    try:
+        await _privacy_topic[id(app)].send(key=key, value=value, headers=headers)
+    except Exception:  # the view is answered; the gap in the trail is visible in the log
+        log.exception("cannot log the view of case %s by %s", case_id, event.viewer)
 
 
 def _sse(entry: RingEntry) -> bytes:

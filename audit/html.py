@@ -238,7 +238,16 @@ def _case_details(c: dict[str, Any]) -> str:
         for v in c["violations"]
     )
     vio = f"<h3>Violations</h3><ul>{violations}</ul>" if violations else ""
-    return f"<h3>Timeline</h3>{timeline}<h3>SLA clocks</h3>{clocks}<h3>Alerts</h3>{alerts}{vio}"
+    personal = ""
+    if c.get("personal"):  # labels only ("已加密/sealed", "已删除/erased"), never the data
+        cells = "".join(
+            f"<tr><td>{_t(k)}</td><td>{_t(v)}</td></tr>" for k, v in c["personal"].items()
+        )
+        personal = f"<h3>个人信息 / Personal data</h3><table>{cells}</table>"
+    return (
+        f"<h3>Timeline</h3>{timeline}<h3>SLA clocks</h3>{clocks}<h3>Alerts</h3>{alerts}{vio}"
+        f"{personal}"
+    )
 
 
 def _cases(report: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from audit.metrics import (
     settlement_series,
     tally,
 )
+from audit.privacy import PrivacyView
 from audit.reconcile import Reconciliation
 from schemas.instants import to_ms
 from schemas.models import ReviewDecision
@@ -77,6 +78,7 @@ def build_report(
     source: dict[str, Any] | None = None,
     generated_at: datetime | None = None,
     dead_letters: DeadLetterCount | None = None,
+    privacy: PrivacyView | None = None,
 ) -> dict[str, Any]:
     """``dead_letters``: the dead-letter topic's count (ingress and agents); without it the
     report counts only the dead letters the replayed case agents produce, and says so."""
@@ -84,6 +86,10 @@ def build_report(
     collector = result.collector or Collector()
     tallies = tally(views)
     cases = [_case_json(v, result.as_of.until_ms) for v in views]
+    if privacy is not None:  # personal data: "已加密/sealed" or "已删除/erased", never in clear
+        for case in cases:
+            found = privacy.cases.get(case["case_id"])
+            case["personal"] = None if found is None else found["fields"]
     alert_types = Counter(a.event_type for a in collector.alerts.values())
     regulator = result.regulator
     signals = [] if regulator is None else regulator.expected()
@@ -147,6 +153,7 @@ def build_report(
         ],
         "reconciliation": None if reconciliation is None else _reconciliation_json(reconciliation),
         "roster_and_notifications": None if result.side is None else result.side.as_json(),
+        "privacy": None if privacy is None else privacy.as_json(),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from schemas.families import CaseFamily
 from schemas.models import (
@@ -34,7 +35,7 @@ Encoded = tuple[bytes | None, bytes, list[tuple[str, bytes]], int | None]  # key
 
 def complaint_life(i: int, at: datetime, platform: str) -> list[Event]:
     case = f"BC-{i:09d}"
-    common = {"case_id": case, "platform_id": platform}
+    common: dict[str, Any] = {"case_id": case, "platform_id": platform}
     return [
         ComplaintFiled(
             event_id=f"{case}-f", occurred_at=at, channel=Channel.PLATFORM_APP,

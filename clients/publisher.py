@@ -11,7 +11,8 @@ Every submission carries a platform-unique ``event_id`` (it becomes ``ce_id``). 
 stable id to make retries safe: the bureau's ingress drops a resend of an id it has seen,
 and this SDK reports an id already sent in the same session as a duplicate without sending
 it again. Events are validated (pydantic, plus what a platform may send — see
-:data:`agents.ingress.SEND_RULES`) before anything is sent; a batch with any invalid item is
+:data:`agents.ingress.SEND_RULES` — and no personal data in clear in any free-text or
+reference field, :mod:`schemas.pii`) before anything is sent; a batch with any invalid item is
 not sent at all and every bad item is reported (index, field, message).
 
 The producer uses ``acks="all"`` with idempotence on; a batch is handed to the producer in
@@ -52,6 +53,7 @@ from schemas.models import (
     ReviewDecision,
     SuspendReason,
 )
+from schemas.pii import scan_event
 from schemas.send_rules import Sender, refusal
 from streams.cloudevents_headers import platform_source
 from streams.codec import EncodeError, EventCodec
@@ -170,6 +172,8 @@ def validate_item(platform_id: str, index: int, item: Any) -> tuple[Event | None
         )
     if not event.case_id:
         errors.append(ItemError(index, "case_id", "must not be empty"))
+    # Personal data in clear never leaves the platform (PIPL; docs/security.md).
+    errors += [ItemError(index, f.field, f.message()) for f in scan_event(event)]
     return (None, errors) if errors else (event, [])
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from rich.live import Live
 
+from agents.api_auth import Role, TokenStore
 from agents.runtime import tune_gc
 from devtools.console_process import ConsoleProcess
 from devtools.simulator.config import SimConfig
@@ -137,6 +138,8 @@ async def _demo(
             pass
     # In a review the worker resumes from its committed offsets and rebuilds its tables from
     # their changelogs: it reads nothing new, and answers the scorecard queries.
+    # The API needs a token: the demo gives itself a regulator token in the worker's state dir.
+    api_token = TokenStore(settings.state_dir).create("demo", Role.REGULATOR)
     holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
     api = f"http://127.0.0.1:{holder.web_port}"
     console.print(f"worker HTTP API: {api}/")
@@ -183,7 +186,7 @@ async def _demo(
             cards = sim.outcome.scorecards()
             first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
             system_cards, card_diff = await wait_for_match(
-                api, cards["subjects"], first, last, SCORECARD_TIMEOUT
+                api, cards["subjects"], first, last, SCORECARD_TIMEOUT, token=api_token
             )
     finally:
         ticker.cancel()

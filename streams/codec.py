@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from schemas.mapping import AvroRecord, from_avro, to_avro
 from schemas.models import DeadLetterReason, Event
+from schemas.pii import PersonalDataError
 from schemas.store import ParsedSchema, ResolvedId, SchemaStore, default_store
 from streams.cloudevents_headers import (
     CE_SPECVERSION,
@@ -178,7 +179,11 @@ class EventCodec:
         try:
             return from_avro(name, record)
         except ValidationError as exc:
-            raise DecodeError(DeadLetterReason.INVALID_VALUE, _validation_detail(exc)) from None
+            reason = DeadLetterReason.INVALID_VALUE
+            if any(isinstance((e.get("ctx") or {}).get("error"), PersonalDataError)
+                   for e in exc.errors()):  # fmt: skip
+                reason = DeadLetterReason.PERSONAL_DATA
+            raise DecodeError(reason, _validation_detail(exc)) from None
         except Exception as exc:  # a validator tripping over a value pydantic let through
             raise DecodeError(
                 DeadLetterReason.INVALID_VALUE, f"{type(exc).__name__}: {exc}"

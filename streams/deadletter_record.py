@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from schemas.instants import from_ms
 from schemas.models import DeadLetterHeader, DeadLetterReason, DeadLetterRecord
+from schemas.pii import mask, scan_bytes
 from streams.topics import Catalogue
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ def dead_letter(
 ) -> OutRecord:
     from streams.records import OutRecord
 
+    kept_key, kept_value, kept_headers, note = _withhold_personal_data(rec, reason)
     record = DeadLetterRecord(
         event_id=dead_letter_id(rec.topic, rec.partition, rec.offset),
         case_id="",
@@ -41,11 +44,11 @@ def dead_letter(
         original_topic=rec.topic,
         original_partition=rec.partition,
         original_offset=rec.offset,
-        original_key=rec.key,
-        original_value=rec.value,
-        original_headers=[DeadLetterHeader(key=k, value=v) for k, v in rec.headers],
+        original_key=kept_key,
+        original_value=kept_value,
+        original_headers=kept_headers,
         reason=reason,
-        detail=detail[:2000],
+        detail=(mask(detail) + note)[:2000],
     )
     _key, value, headers = codec.encode(record, DEADLETTER_SOURCE)
     return OutRecord(catalogue.deadletter, rec.topic.encode(), value, headers)
@@ -87,3 +90,39 @@ def dead_letter_notice(
     )
     _key, value, headers = codec.encode(notice, DEADLETTER_SOURCE)
     return OutRecord(catalogue.inbox(platform_id), rec.topic.encode(), value, headers)
+
+
+def _withhold_personal_data(
+    rec: InRecord, reason: DeadLetterReason
+) -> tuple[bytes | None, bytes | None, list[DeadLetterHeader], str]:
+    """The key, value and headers a dead letter may keep, and a note on what it withheld.
+
+    The dead-letter topic must never hold personal data in clear (PIPL): a record refused for
+    it, or whose bytes show any (whatever the reason it was refused), keeps no original value
+    — only its SHA-256 and its coordinates; a key or header that shows personal data is
+    dropped the same way. Such a letter cannot be redriven: the sender must resend without
+    the data.
+    """
+    key, value = rec.key, rec.value
+    withheld: list[str] = []
+    if value is not None and (reason is DeadLetterReason.PERSONAL_DATA or scan_bytes(value)):
+        withheld.append(f"value sha256:{hashlib.sha256(value).hexdigest()}")
+        value = None
+    if key is not None and scan_bytes(key):
+        withheld.append(f"key sha256:{hashlib.sha256(key).hexdigest()}")
+        key = None
+    headers: list[DeadLetterHeader] = []
+    for k, v in rec.headers:
+        shown: bytes | None = v
+        if v is not None and scan_bytes(v):
+            withheld.append(f"header {k}")
+            shown = None
+        headers.append(DeadLetterHeader(key=k, value=shown))
+    if not withheld:
+        return key, value, headers, ""
+    return (
+        key,
+        value,
+        headers,
+        " | 含个人信息,原文未保留 / personal data withheld: " + ", ".join(withheld),
+    )

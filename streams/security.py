@@ -279,6 +279,10 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
         plan = [
             (T, cat.bureau_ingress, LIT, op.WRITE),
             (T, cat.bureau_ingress, LIT, op.DESCRIBE),
+            # intake seals the complainant's data under the subject's key; erasures are logged
+            (T, cat.subject_keys, LIT, op.READ),
+            (T, cat.subject_keys, LIT, op.WRITE),
+            (T, cat.privacy, LIT, op.WRITE),
         ]
     elif kind is PrincipalKind.WORKER:
         app_id = worker_app_id(cat)
@@ -295,6 +299,9 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
             (T, cat.roster, LIT, op.READ),  # agents/roster.py routes every alert by it
             (T, cat.notifications, LIT, op.READ),  # the notifier folds its delivery log
             (T, cat.notifications, LIT, op.WRITE),
+            (T, cat.subject_keys, LIT, op.READ),
+            (T, cat.subject_keys, LIT, op.WRITE),
+            (T, cat.privacy, LIT, op.WRITE),  # who viewed whose case (agents/web.py)
         ]
         internal = f"{app_id}-"
         plan += [
@@ -317,7 +324,10 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
         ]
     else:  # pragma: no cover - StrEnum is closed
         raise ValueError(kind)
-    return [AclEntry(who, rt, res, pat, o) for rt, res, pat, o in plan]
+    out = [AclEntry(who, rt, res, pat, o) for rt, res, pat, o in plan]
+    if kind is PrincipalKind.AUDITOR:  # its prefixed READ must not reach the subject keys
+        out.append(AclEntry(who, T, cat.subject_keys, LIT, op.READ, Permission.DENY))
+    return out
 
 
 def full_plan(catalogue: Catalogue) -> list[AclEntry]:
@@ -342,12 +352,19 @@ _IMPLIES_DESCRIBE = {
 def allows(
     entries: list[AclEntry], resource_type: ResourceType, name: str, operation: Operation
 ) -> bool:
-    """Would these ALLOW bindings let ``operation`` on the named resource through?
+    """Would these bindings let ``operation`` on the named resource through?
 
     Kafka's rules, for the subset the plan uses: a literal binding matches its name (or
     ``*``), a prefixed one every name starting with it; ALL grants everything; READ, WRITE,
-    DELETE and ALTER imply DESCRIBE.
+    DELETE and ALTER imply DESCRIBE; a matching DENY (literal, same operation) wins.
     """
+    for e in entries:
+        if (
+            e.permission is Permission.DENY and e.resource_type is resource_type
+            and e.pattern is PatternType.LITERAL and e.resource_name == name
+            and e.operation is operation
+        ):  # fmt: skip
+            return False
     for e in entries:
         if e.resource_type is not resource_type or e.permission is not Permission.ALLOW:
             continue

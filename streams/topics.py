@@ -53,6 +53,8 @@ class Family(StrEnum):
     ACCOUNTS = "accounts"
     ACCESS_LOG = "access-log"
     NOTIFICATIONS = "notifications"
+    PRIVACY = "privacy"
+    SUBJECT_KEYS = "subject-keys"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ RETENTION: dict[Family, Retention] = {
         4 * 365 * DAY_MS, "regulators' handling of alerts on those cases: as cases"
     ),
     Family.ACCOUNTS: Retention(UNLIMITED, "tiny; the console's accounts are rebuilt from it"),
+    Family.PRIVACY: Retention(
+        UNLIMITED, "erasures must outlive every record they erase; views: who saw whose complaint"
+    ),
+    Family.SUBJECT_KEYS: Retention(UNLIMITED, "compacted: a key lives until its tombstone"),
     Family.NOTIFICATIONS: Retention(
         4 * 365 * DAY_MS, "who was told of which escalation, and when: as the alerts"
     ),
@@ -227,6 +233,14 @@ class Catalogue:
         return f"{self.prefix}.notifications"
 
     @property
+    def privacy(self) -> str:
+        return f"{self.prefix}.privacy"
+
+    @property
+    def subject_keys(self) -> str:
+        return f"{self.prefix}.subject-keys"
+
+    @property
     def ingress_pattern(self) -> str:
         """Regex matching every ingress topic (platforms and bureau)."""
         return rf"^{_re_escape(self.prefix)}\.ingress\..+$"
@@ -369,6 +383,31 @@ class Catalogue:
                 NOTIFICATION_EVENTS,
                 "The notifier's delivery log: each alert delivered to a person of the roster "
                 "by webhook or e-mail, or failed after the last retry (its dead letter).",
+            ),
+            TopicSpec(
+                self.privacy,
+                Family.PRIVACY,
+                1,
+                "consumer ref (erasures) or case id (views)",
+                ("SubjectErased", "PersonalDataViewed"),
+                "PIPL trail: each erasure of a data subject's key, and who viewed whose "
+                "complaint (append-only; read by the auditor's replay).",
+            ),
+            TopicSpec(
+                self.subject_keys,
+                Family.SUBJECT_KEYS,
+                1,
+                "consumer ref",
+                ("SubjectKey",),
+                "One AES-256 key per data subject (crypto-shredding); a tombstone erases it. "
+                "Compacted, tombstones kept one hour; only the worker and bureau read it.",
+                cleanup_policy="compact",
+                extra_config=(
+                    ("delete.retention.ms", "3600000"),
+                    ("segment.ms", "3600000"),
+                    ("min.cleanable.dirty.ratio", "0.01"),
+                    ("max.compaction.lag.ms", "3600000"),
+                ),
             ),
         ]
         out.append(

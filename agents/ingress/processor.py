@@ -4,6 +4,7 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
 :class:`IngressProcessor` decides, in this order:
 
 1. decode (Confluent framing, Avro, pydantic, CloudEvents headers) → the codec's reason;
+   personal data in clear in any free-text or reference field → PERSONAL_DATA (masked);
 2. identity: ``ce_source`` and ``platform_id`` must name the topic's owner → SPOOFED_SOURCE;
    a platform must be registered and not revoked (the bureau's events must name a registered
    platform) → UNKNOWN_PLATFORM;
@@ -46,7 +47,8 @@ from typing import Protocol
 import orjson
 
 from schemas.families import CaseFamily
-from schemas.models import DeadLetterReason
+from schemas.models import DeadLetterReason, Event
+from schemas.pii import scan_event
 from schemas.send_rules import SEND_RULES, Sender, refusal
 from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
 from streams.codec import DecodeError, EventCodec
@@ -304,6 +306,7 @@ class IngressProcessor:
             event = self.codec.decode(rec.value, rec.headers)  # type: ignore[arg-type]
         except DecodeError as exc:
             raise _Reject(exc.reason, exc.detail) from None
+        _check_personal_data(event)
         hd = header_dict(rec.headers)
         source_bytes = hd[CE_SOURCE] or b""
         source = source_bytes.decode("utf-8", "replace")
@@ -544,6 +547,20 @@ def _read_offset(value: bytes | None) -> int:
         return int(value)
     except ValueError:
         return -1
+
+
+def _check_personal_data(event: Event) -> None:
+    """PERSONAL_DATA if a free-text or reference field carries personal data in clear.
+
+    The detail names every field with the value masked; :func:`streams.deadletter_record.
+    dead_letter` keeps no original bytes for such a record (docs/security.md).
+    """
+    found = scan_event(event)
+    if found:
+        raise _Reject(
+            DeadLetterReason.PERSONAL_DATA,
+            "; ".join(f"{f.field}: {f.kind.value} {f.masked}" for f in found),
+        )
 
 
 def _check_repeated_headers(headers: Sequence[tuple[str, bytes | None]]) -> None:

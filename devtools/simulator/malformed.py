@@ -95,6 +95,7 @@ class MalformedFactory:
             DeadLetterReason.UNKNOWN_PLATFORM: self._unknown_platform,
             DeadLetterReason.FUTURE_TIMESTAMP: self._future,
             DeadLetterReason.WRONG_TOPIC: self._wrong_topic,
+            DeadLetterReason.PERSONAL_DATA: self._personal_data,
         }
         assert set(self._builders) == set(REASONS)
 
@@ -240,6 +241,20 @@ class MalformedFactory:
             value,
             headers,
             DeadLetterReason.WRONG_TOPIC,
+        )
+
+    def _personal_data(self, rng: random.Random, pid: str, case_id: str, at: datetime) -> Send:
+        # A platform that puts the consumer's mobile number where a pseudonym belongs.
+        event = _ack(rng, pid, case_id, at).model_copy(
+            update={"handler_ref": f"139{rng.randint(0, 99_999_999):08d}"}
+        )
+        return self._own(
+            at,
+            pid,
+            case_id,
+            self.codec.encode_value(event),
+            _headers(event, platform_source(pid), self.codec),
+            DeadLetterReason.PERSONAL_DATA,
         )
 
 

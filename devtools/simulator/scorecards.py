@@ -164,10 +164,13 @@ def _path(subject: str) -> str:
     return f"/platforms/{urllib.parse.quote(subject)}/scorecard"
 
 
-def _get(url: str) -> Counts | None:
+def _get(url: str, token: str | None = None) -> Counts | None:
     """One scorecard's counts; None when the worker has seen nothing of the subject (404)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=10
+        ) as resp:
             body = orjson.loads(resp.read())
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
@@ -178,13 +181,16 @@ def _get(url: str) -> Counts | None:
 
 
 async def fetch_system(
-    base_url: str, subjects: Iterable[str], first: date, last: date
+    base_url: str, subjects: Iterable[str], first: date, last: date, token: str | None = None
 ) -> dict[str, Counts]:
-    """The worker's scorecards of ``first``..``last``; a subject it never saw counts zero."""
+    """The worker's scorecards of ``first``..``last``; a subject it never saw counts zero.
+
+    ``token``: an API bearer token (the worker's API requires one; docs/security.md)."""
     query = urllib.parse.urlencode({"from": first.isoformat(), "to": last.isoformat()})
     out: dict[str, Counts] = {}
     for subject in subjects:
-        got = await asyncio.to_thread(_get, f"{base_url.rstrip('/')}{_path(subject)}?{query}")
+        url = f"{base_url.rstrip('/')}{_path(subject)}?{query}"
+        got = await asyncio.to_thread(_get, url, token)
         out[subject] = got if got is not None else dict.fromkeys(COUNTERS, 0)
     return out
 
@@ -210,6 +216,7 @@ async def wait_for_match(
     last: date,
     timeout: float,
     poll: float = 0.5,
+    token: str | None = None,
 ) -> tuple[dict[str, Counts], list[str]]:
     """Poll the worker until its scorecards equal ``expected`` or ``timeout`` seconds pass
     (the regulator agents trail the alerts by a batch or two). Returns the last reading and
@@ -218,7 +225,7 @@ async def wait_for_match(
     deadline = loop.time() + timeout
     while True:
         try:
-            actual = await fetch_system(base_url, expected, first, last)
+            actual = await fetch_system(base_url, expected, first, last, token)
             diff = differences(expected, actual)
         except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
             actual, diff = {}, [f"cannot read the worker's scorecards: {exc}"]

@@ -32,6 +32,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("case", "regbus.cli.case", "app"),
     ("console", "regbus.cli.console", "app"),
     ("roster", "regbus.cli.roster", "app"),
+    ("privacy", "regbus.cli.privacy", "app"),
+    ("api", "regbus.cli.api", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),

@@ -23,11 +23,14 @@ def api_url(given: str | None = None) -> str:
     return (given or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
 
 
-def get_json(base: str, path: str, query: dict[str, str] | None = None) -> Any:
-    """GET ``base + path`` as JSON; a 404 returns None, any other failure exits with one line."""
+def get_json(
+    base: str, path: str, query: dict[str, str] | None = None, token: str | None = None
+) -> Any:
+    """GET ``base + path`` as JSON, with ``token`` (default ``REGBUS_API_TOKEN``) as a bearer
+    token; a 404 returns None, any other failure exits with one line."""
     target = base + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
     request = urllib.request.Request(target, headers={"Accept": "application/json"})
-    token = os.environ.get(API_TOKEN_ENV)
+    token = token or os.environ.get(API_TOKEN_ENV)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:

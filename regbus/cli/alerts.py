@@ -174,6 +174,9 @@ def scorecard(
     end: str = typer.Option(None, "--to", help="last date of the range, inclusive"),
     url: str | None = typer.Option(None, help="a worker's HTTP API (default $REGBUS_API_URL)"),
     as_json: bool = typer.Option(False, "--json", help="print the API's JSON"),
+    token: str = typer.Option(
+        None, envvar="REGBUS_API_TOKEN", help="API bearer token (regbus api token create)"
+    ),
 ) -> None:
     """Show a platform's (or category's) scorecard from a running worker."""
     if subject.startswith("category:"):
@@ -185,7 +188,7 @@ def scorecard(
     else:
         query = {"window": window, **({"at": at} if at else {})}
     base = api_url(url)
-    body = get_json(base, path, query)
+    body = get_json(base, path, query, token)
     if body is None:
         fail(f"the worker at {base} knows no {subject!r} (a registered platform id, or "
              "category:<CATEGORY>)")  # fmt: skip

@@ -29,6 +29,7 @@ from audit.deadletters import read_dead_letters
 from audit.export import export_partition
 from audit.fold import AsOf, Mode
 from audit.html import write_html
+from audit.privacy import PrivacyView, read_privacy
 from audit.reconcile import DEFAULT_LATE_AFTER_MS, read_alerts, reconcile_replay
 from audit.replay import ReplayResult, replay
 from audit.report import build_report, write_json
@@ -135,7 +136,14 @@ def replay_command(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     source = {"prefix": settings.topic_prefix, "bootstrap": settings.bootstrap}
-    report = build_report(result, reconciliation=rec, source=source, dead_letters=dead)
+    try:
+        privacy: PrivacyView | None = asyncio.run(read_privacy(settings))
+    except Exception as exc:  # an older deployment without the privacy topics: say so
+        err.print(f"[yellow]personal data not labelled (privacy topics unreadable: {exc})[/]")
+        privacy = None
+    report = build_report(
+        result, reconciliation=rec, source=source, dead_letters=dead, privacy=privacy
+    )
     target = out or Path(f"audit-{until_at.strftime('%Y%m%dT%H%M%S')}")
     write_json(report, target / "report.json")
     write_html(report, target / "report.html")

@@ -70,6 +70,7 @@ from schemas.models.notices import (
     NotificationFailed,
     NotifyChannel,
 )
+from schemas.models.privacy import PersonalDataViewed, SubjectErased
 from schemas.models.records import AuditCheckpoint, DeadLetterHeader, DeadLetterRecord
 from schemas.models.rectifications import (
     InspectionFindingRecorded,
@@ -121,6 +122,8 @@ RECORD_TYPES: tuple[type[Event], ...] = (
     AuditCheckpoint,
     RosterAssigned,
     CalendarYearPublished,
+    SubjectErased,
+    PersonalDataViewed,
 )
 ALERT_ACTION_TYPES: tuple[type[AlertActionEvent], ...] = (
     AlertAcknowledged,
@@ -206,6 +209,7 @@ __all__ = [
     "NotificationFailed",
     "NotifyChannel",
     "Outcome",
+    "PersonalDataViewed",
     "Priority",
     "RectificationOrdered",
     "RectificationRejected",
@@ -228,6 +232,7 @@ __all__ = [
     "SlaClockResumed",
     "SlaClockStarted",
     "SlaWarningRaised",
+    "SubjectErased",
     "SuspendReason",
     "UtcDatetime",
     "ViolationCode",

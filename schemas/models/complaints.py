@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import field_validator
 
 from schemas.models._base import Event, Fen, StrictBool, UtcDatetime
@@ -16,33 +14,23 @@ from schemas.models.enums import (
     Satisfaction,
     SuspendReason,
 )
-
-# Separators people type inside numbers; removed before matching so "138 1234 5678" and
-# "+86-138-1234-5678" are caught as well as the bare digits.
-_SEPARATORS = re.compile(r"[\s\-().+]")
-# Mainland mobile numbers: 11 digits starting 13-19, not part of a longer digit run.
-_PHONE = re.compile(r"(?<!\d)(?:86)?1[3-9]\d{9}(?!\d)")
-# Resident identity card numbers: 17 digits and a digit or X check character.
-_PRC_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+from schemas.pii import KIND_TEXT, PersonalDataError, find
 
 
 def check_pseudonymous(value: str) -> str:
-    """Refuse a consumer reference that carries a phone number or an ID card number.
+    """Refuse a consumer reference that carries personal data (:mod:`schemas.pii`).
 
     The bureau shares case data with platforms and regulators; the consumer is identified
     only by a pseudonym the originating system can map back (no personal data in what is
-    shared).
+    shared): no phone or ID number, e-mail, bank card, address, nor a bare personal name.
     """
-    compact = _SEPARATORS.sub("", value)
-    if _PHONE.search(compact):
-        raise ValueError(
-            "consumer_ref looks like a plaintext mobile phone number; send a pseudonymous "
-            "reference (e.g. a keyed hash) instead"
-        )
-    if _PRC_ID.search(compact):
-        raise ValueError(
-            "consumer_ref looks like a PRC resident ID number; send a pseudonymous "
-            "reference (e.g. a keyed hash) instead"
+    found = find(value, pseudonym=True)
+    if found:
+        zh, en = KIND_TEXT[found[0].kind]
+        raise PersonalDataError(
+            f"consumer_ref looks like a plaintext {en} ({found[0].masked}): personal data; "
+            "send a pseudonymous reference (e.g. a keyed hash) instead / "
+            f"consumer_ref 含有个人信息({zh}),请改用化名"
         )
     return value
 
@@ -64,6 +52,9 @@ class ComplaintFiled(Event):
     """Hotline intake time: SLA clocks start retroactively from here."""
     policy_rule_version: str | None = None
     """Added in schema v2, e.g. "SAMR-121"; v1 records read as None."""
+    complainant_sealed: bytes | None = None
+    """Added in schema v3: the complainant's name, phone and address, AES-GCM sealed under the
+    consumer's own key (schemas/sealed.py); erasing the key erases them. v1/v2 read as None."""
 
     @field_validator("consumer_ref")
     @classmethod

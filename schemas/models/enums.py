@@ -92,3 +92,6 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_PLATFORM = "UNKNOWN_PLATFORM"
     FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP"
     WRONG_TOPIC = "WRONG_TOPIC"
+    PERSONAL_DATA = "PERSONAL_DATA"
+    """Added in DeadLetterRecord v2: the record carried personal data in clear; its original
+    bytes are not kept (only a digest), its detail names the field with the value masked."""

@@ -25,11 +25,15 @@ def test_every_history_is_backward_transitive() -> None:
     assert backward_transitive_problems(histories()) == []
 
 
-def test_complaint_filed_has_a_real_v2() -> None:
-    v1, v2 = (sv.schema for sv in histories()["ComplaintFiled"])
+def test_complaint_filed_has_a_real_v2_and_v3() -> None:
+    v1, v2, v3 = (sv.schema for sv in histories()["ComplaintFiled"])
     added = [f for f in v2["fields"] if f["name"] not in {g["name"] for g in v1["fields"]}]
     assert [(f["name"], f["type"], f["default"]) for f in added] == [
         ("policy_rule_version", ["null", "string"], None)
+    ]
+    added = [f for f in v3["fields"] if f["name"] not in {g["name"] for g in v2["fields"]}]
+    assert [(f["name"], f["type"], f["default"]) for f in added] == [
+        ("complainant_sealed", ["null", "bytes"], None)
     ]
 
 
@@ -95,12 +99,13 @@ def _v1_bytes(record: dict[str, Any]) -> bytes:
 
 def test_v1_bytes_decode_with_the_v2_reader() -> None:
     event = complaint_filed(policy_rule_version=None)
-    record = {k: v for k, v in to_avro(event).items() if k != "policy_rule_version"}
+    newer = {"policy_rule_version", "complainant_sealed"}
+    record = {k: v for k, v in to_avro(event).items() if k not in newer}
     value = _v1_bytes(record)
     assert value[:5] == b"\x00\x00\x00\x00\x06"  # ComplaintFiled v1 is pinned to id 6
     decoded = EventCodec().decode(value)
     assert decoded == event
-    assert decoded.policy_rule_version is None
+    assert decoded.policy_rule_version is None and decoded.complainant_sealed is None
     name, raw = EventCodec().decode_raw(value)
     assert name == "ComplaintFiled" and raw["policy_rule_version"] is None
 
@@ -108,9 +113,15 @@ def test_v1_bytes_decode_with_the_v2_reader() -> None:
 def test_v2_field_round_trips_and_writer_uses_the_newest_version() -> None:
     event = complaint_filed(policy_rule_version="SAMR-121")
     value = EventCodec().encode_value(event)
-    assert value[:5] == b"\x00\x00\x00\x00\x07"
+    assert value[:5] == b"\x00\x00\x00\x00\x96"  # v3 is pinned to id 150
     decoded = EventCodec().decode(value)
     assert isinstance(decoded, ComplaintFiled) and decoded.policy_rule_version == "SAMR-121"
+
+
+def test_v3_sealed_field_round_trips() -> None:
+    event = complaint_filed(complainant_sealed=b"S1" + bytes(40))
+    decoded = EventCodec().decode(EventCodec().encode_value(event))
+    assert isinstance(decoded, ComplaintFiled) and decoded.complainant_sealed == b"S1" + bytes(40)
 
 
 def test_enum_default_reads_an_unknown_category_as_other() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,8 +104,9 @@ def test_header_checks() -> None:
     assert CODEC.decode(value) == complaint_filed()  # headers are optional
 
 
-def test_invalid_field_values_are_invalid_value() -> None:
-    """Bytes that are valid Avro but break a model rule (a phone number as consumer_ref)."""
+def _framed_complaint(**changes: object) -> bytes:
+    from io import BytesIO
+
     from fastavro import schemaless_writer
 
     from schemas.mapping import to_avro
@@ -113,17 +115,29 @@ def test_invalid_field_values_are_invalid_value() -> None:
     from .examples import complaint_filed
 
     writer = default_store().writer("ComplaintFiled")
-    record = dict(to_avro(complaint_filed()))
-    record["consumer_ref"] = "13812345678"
-    from io import BytesIO
-
+    record = {**dict(to_avro(complaint_filed())), **changes}
     out = BytesIO(b"\x00" + writer.schema_id.to_bytes(4, "big"))
     out.seek(5)
     schemaless_writer(out, writer.parsed, record)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "field"),
+    [
+        ({"claimed_amount_fen": -1}, DeadLetterReason.INVALID_VALUE, "claimed_amount_fen"),
+        # valid Avro breaking the pseudonym rule: its own reason, and the detail masked
+        ({"consumer_ref": "13812345678"}, DeadLetterReason.PERSONAL_DATA, "consumer_ref"),
+    ],
+)
+def test_invalid_field_values_get_their_reason(
+    changes: dict[str, object], reason: DeadLetterReason, field: str
+) -> None:
+    """Bytes that are valid Avro but break a model rule."""
     try:
-        CODEC.decode(out.getvalue())
+        CODEC.decode(_framed_complaint(**changes))
     except DecodeError as exc:
-        assert exc.reason is DeadLetterReason.INVALID_VALUE
-        assert "consumer_ref" in exc.detail
+        assert exc.reason is reason
+        assert field in exc.detail and "13812345678" not in exc.detail
     else:
-        raise AssertionError("a phone number in consumer_ref must not decode")
+        raise AssertionError(f"{changes} must not decode")

@@ -14,7 +14,7 @@ from streams.topics import Catalogue
 from .examples import complaint_filed
 
 # Catalogue value types that are deliberately outside the Avro contract (JSON documents).
-NON_AVRO_VALUES = {"PlatformRegistration"}
+NON_AVRO_VALUES = {"PlatformRegistration", "SubjectKey"}
 
 
 def test_every_catalogue_value_type_is_an_event_type() -> None:
@@ -71,7 +71,10 @@ def test_datetimes_are_normalised_to_utc_millis() -> None:
         ("+86 138-1234-5678", "phone"),
         ("tel:8613912345678", "phone"),
         ("11010519491231002X", "ID"),
-        ("id 110105 19491231 0021", "ID"),
+        ("id 110105 19491231 002X", "ID"),
+        ("zhang.san@example.com", "e-mail"),
+        ("北京市海淀区中关村大街27号", "address"),
+        ("张三", "name"),
     ],
 )
 def test_consumer_ref_refuses_personal_data(value: str, kind: str) -> None:

@@ -47,8 +47,8 @@ NULL, SOME = _long(0), _long(1)  # union branches of ["null", T]
 
 def test_framing_header_is_magic_zero_then_big_endian_schema_id() -> None:
     value = EventCodec().encode_value(complaint_filed())
-    # ComplaintFiled v2 is pinned to schema id 7 in schemas/schema-ids.lock.json, forever.
-    assert value[:5] == b"\x00\x00\x00\x00\x07"
+    # ComplaintFiled v3 is pinned to schema id 150 in schemas/schema-ids.lock.json, forever.
+    assert value[:5] == b"\x00\x00\x00\x00\x96"
 
 
 def test_avro_body_bytes() -> None:
@@ -71,6 +71,7 @@ def test_avro_body_bytes() -> None:
             _string("c-7f3a"),
             _millis(event.intake_at),
             SOME + _string("SAMR-20"),  # policy_rule_version (v2)
+            NULL,  # complainant_sealed (v3)
         ]
     )
     assert EventCodec().encode_value(event)[5:] == expected

@@ -26,6 +26,7 @@ import httpx
 import orjson
 import pytest
 
+from agents.api_auth import Role, TokenStore, bearer_header
 from clients.subscriber import subscribe
 from devtools.worker_process import WorkerProcess
 from schemas.families import CaseFamily
@@ -44,6 +45,8 @@ from .test_subscriber import FAST, drain, make_alert, send, take
 
 pytestmark = pytest.mark.broker
 CODEC = EventCodec()
+TOKEN = ""
+"""The regulator token the module's worker accepts (made with the world)."""
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -73,6 +76,7 @@ class World:
             "REGBUS_BOOTSTRAP": self.settings.bootstrap,
             "REGBUS_TOPIC_PREFIX": self.settings.topic_prefix,
             "REGBUS_STATE_DIR": str(self.settings.state_dir),
+            "REGBUS_API_TOKEN": TOKEN,
         }
 
 
@@ -103,12 +107,16 @@ async def world(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
     catalogue = Catalogue(prefix)
     await ensure_topics(bootstrap, catalogue.specs())
     port = free_port()
+    global TOKEN
+    TOKEN = TokenStore(settings.state_dir).create("tests", Role.REGULATOR)
     extra = ["--web-port", str(port), *os.environ.get("REGBUS_TEST_WORKER_ARGS", "").split()]
     worker = WorkerProcess(settings, tmp / "worker.log", args=extra).start()
     scen = sc.build()
     w = World(settings, catalogue, worker, f"http://127.0.0.1:{port}", scen)
     try:
-        async with httpx.AsyncClient(base_url=w.url, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=w.url, timeout=10, headers=bearer_header(TOKEN)
+        ) as client:
             await _run_scenario(w, client)
         yield w
     finally:
@@ -182,7 +190,7 @@ async def _run_scenario(w: World, client: httpx.AsyncClient) -> None:
 
 @pytest.fixture
 async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=world.url, timeout=10) as c:
+    async with httpx.AsyncClient(base_url=world.url, timeout=10, headers=bearer_header(TOKEN)) as c:
         yield c
 
 
@@ -466,3 +474,37 @@ async def test_case_show_cli_gives_each_running_clock_its_time_left(world, clien
     )  # fmt: skip
     assert nowhere.returncode == 1 and "cannot reach the worker's API" in nowhere.stderr
     assert "Traceback" not in nowhere.stderr
+
+
+# ---- authentication (docs/security.md) ------------------------------------------------------
+async def test_an_unauthenticated_case_request_is_401(world) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=world.url, timeout=10) as anon:
+        for path in (f"/cases/{sc.LATE_ACK_CASE}", f"/platforms/{sc.ALPHA}/scorecard", "/alerts"):
+            got = await anon.get(path)
+            assert got.status_code == 401, path
+            assert got.headers["WWW-Authenticate"].startswith("Bearer")
+        bad = await anon.get(f"/cases/{sc.LATE_ACK_CASE}", headers=bearer_header("rbt_forged"))
+        assert bad.status_code == 401
+        assert (await anon.get("/healthz")).status_code in (200, 503)  # open on loopback
+        assert (await anon.get("/metrics")).status_code == 200
+
+
+async def test_a_platform_token_reads_only_its_own_platform(world) -> None:  # type: ignore[no-untyped-def]
+    beta = TokenStore(world.settings.state_dir).create("beta-api", Role.PLATFORM, sc.BETA)
+    async with httpx.AsyncClient(
+        base_url=world.url, timeout=10, headers=bearer_header(beta)
+    ) as client:
+        assert (await client.get(f"/platforms/{sc.ALPHA}/scorecard")).status_code == 403
+        assert (await client.get(f"/platforms/{sc.BETA}/scorecard")).status_code == 200
+        assert (await client.get("/cases/alpha-refund-1")).status_code == 403
+        assert (await client.get("/alerts")).status_code == 403
+
+
+async def test_case_views_are_logged_with_the_viewer(world, client) -> None:  # type: ignore[no-untyped-def]
+    await get_json(client, "/cases/alpha-refund-1")
+    async with TopicReader(world.settings.bootstrap, world.catalogue.privacy) as r:
+        recs = await r.read_until(
+            lambda rs: any(b"alpha-refund-1" in (m.key or b"") for m in rs), 60, "a case view"
+        )
+    views = [CODEC.decode(m.value) for m in recs if m.key == b"alpha-refund-1"]
+    assert any(v.viewer == "tests" and v.role == "regulator" for v in views)  # type: ignore[attr-defined]
