@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from agents.api_auth import Role, TokenStore
 from devtools.simulator import ExpectedAlert, SimConfig, Simulation
 from devtools.simulator.publish import prepare, publish_simulation
 from devtools.simulator.scorecards import wait_for_match
@@ -62,6 +63,7 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    token = TokenStore(settings.state_dir).create("sim", Role.REGULATOR)  # the API needs one
     worker = worker_factory("--web-port", str(port))
     watch = SystemWatch(settings.bootstrap, catalogue)
     watching = asyncio.create_task(watch.run())
@@ -75,7 +77,12 @@ async def test_default_month_raises_exactly_the_predicted_alerts(
         cards = sim.outcome.scorecards()
         first, last = date.fromisoformat(cards["from"]), date.fromisoformat(cards["to"])
         system_cards, card_diff = await wait_for_match(
-            f"http://127.0.0.1:{port}", cards["subjects"], first, last, timeout=60
+            f"http://127.0.0.1:{port}",
+            cards["subjects"],
+            first,
+            last,
+            timeout=60,
+            token=token,
         )
         inboxes = await inbox_counts(settings, catalogue, sim.outcome.inbox)
     finally:
