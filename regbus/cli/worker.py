@@ -33,9 +33,22 @@ def worker_command(
 
 
 def run_worker(settings: Settings, options: WorkerOptions, loglevel: str = "warning") -> None:
-    from faust.worker import Worker
-
     app: Any = create_app(settings, options)
     tune_gc()
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    make_faust_worker(app, loglevel).execute_from_commandline()
+
+
+def make_faust_worker(app: Any, loglevel: str) -> Any:
+    """Faust's worker without its terminal spinner.
+
+    At a level of WARNING or above, Faust's worker attaches a spinner handler at DEBUG and
+    sets the ROOT logger to DEBUG (``Worker._setup_spinner_handler``), so every
+    ``logger.debug`` on Faust's and aiokafka's hot paths (``Topic.publish_message`` logs each
+    send) built a ``LogRecord`` that no handler printed: ~9 % of the worker's time. Without the
+    spinner, the root logger stays at ``loglevel``."""
+    from faust.worker import Worker
+
+    worker = Worker(app, loglevel=loglevel, quiet=True)
+    worker.spinner = None
+    return worker
