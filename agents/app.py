@@ -72,6 +72,8 @@ class WorkerOptions:
     """None: REGBUS_INGRESS_FUTURE_MINUTES, else 10."""
     ingress_dedup_days: float | None = None
     """None: REGBUS_INGRESS_DEDUP_DAYS, else 30."""
+    case_partitions: int | None = None
+    """None: the catalogue's default; the benchmarks spread 3 workers over more."""
 
 
 @dataclass
@@ -99,6 +101,8 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     checkpoint timer, the wall clock and the HTTP API; return them in one typed object."""
     options = options or WorkerOptions()
     catalogue = Catalogue(settings.topic_prefix)
+    if options.case_partitions is not None:
+        catalogue = Catalogue(settings.topic_prefix, case_partitions=options.case_partitions)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.topic_prefix}-bureau",

@@ -21,13 +21,14 @@ def worker_command(
     web_port: int = typer.Option(6066, help="HTTP API port (127.0.0.1)"),
     no_web: bool = typer.Option(False, "--no-web", help="do not start the HTTP API"),
     loglevel: str = typer.Option("warning", help="worker log level"),
+    case_partitions: int = typer.Option(0, help="partitions per case topic (0: the default)"),
 ) -> None:
     """Run the bureau worker: ingress, case agents, SLA timers, alerts, HTTP API."""
     if clock not in ("wall", "external"):
         raise typer.BadParameter("--clock must be 'wall' or 'external'")
     options = WorkerOptions(
         clock=clock, tick_interval=tick_interval, store=store, web_enabled=not no_web,
-        web_port=web_port,
+        web_port=web_port, case_partitions=case_partitions or None,
     )  # fmt: skip
     run_worker(Settings.from_env(), options, loglevel)
 
