@@ -36,7 +36,17 @@ lint: setup
 test: broker lint
 	$(BIN)/pytest -q
 
-bench: broker
+QUIX := .venv-quix
+QUIX_STAMP := $(QUIX)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+
+# The `bench` extra in its own venv: quixstreams' pins conflict with regbus's (pyproject.toml).
+$(QUIX_STAMP): pyproject.toml
+	@test -x $(QUIX)/bin/python || $(PY) -m venv $(QUIX)
+	$(QUIX)/bin/pip install -q $$($(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench']))")
+	@rm -f $(QUIX)/.installed-*
+	@touch $(QUIX_STAMP)
+
+bench: broker $(QUIX_STAMP)
 	$(BIN)/regbus bench
 
 down:

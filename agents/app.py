@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -95,6 +95,8 @@ class WorkerOptions:
     """None: REGBUS_INGRESS_DEDUP_DAYS, else 30."""
     notify: NotifierSettings | None = None
     """Webhook and SMTP endpoints of the notifier; None: no notifier."""
+    case_partitions: int | None = None
+    """None: the catalogue's default; the benchmarks spread 3 workers over more."""
 
 
 @dataclass
@@ -125,6 +127,8 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     checkpoint timer, the wall clock and the HTTP API; return them in one typed object."""
     options = options or WorkerOptions()
     catalogue = Catalogue.from_settings(settings)
+    if options.case_partitions is not None:
+        catalogue = replace(catalogue, case_partitions=options.case_partitions)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = BureauApp(
         f"{settings.topic_prefix}-bureau",

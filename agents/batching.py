@@ -2,17 +2,27 @@
 
 Processors (ingress, case families) see only :class:`InRecord` lists and return a
 :class:`BatchResult`; they import nothing from Faust, so the same code runs under the worker,
-in benchmarks and in the replay. The glue here applies a result the cheap way: state writes go
-to the table's store and, once per key per batch, to its changelog; outputs are queued with
-``send_soon`` (no per-record await). Faust flushes the producer before it commits offsets, so
-a crash replays the uncommitted batch instead of losing its effects (at-least-once).
+in benchmarks and in the replay. The glue here applies a result once per batch:
+
+* :class:`BatchProducer` (the case agents' path, offered to ingress and the regulator): state
+  goes to the table's store, and every output record and every changelog record of the batch
+  goes into aiokafka's batch API, one ``BatchBuilder`` per topic partition, then the agent
+  awaits those few delivery futures before it hands the batch back to Faust, which acks and
+  later commits it. Nothing per record waits, logs, or builds a Faust message object, and
+  offsets are committed only past outputs the broker has acknowledged.
+* :func:`apply_result`, the older path (``send_soon`` per record, Faust's producer buffer),
+  kept for the callers that have not moved yet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
+
+from aiokafka.partitioner import DefaultPartitioner
+from faust.types import TP
 
 from streams import compat
 from streams.records import (
@@ -23,6 +33,14 @@ from streams.records import (
 )
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "BatchProducer",
+    "TableIO",
+    "apply_result",
+    "attach_batch_agent",
+    "to_in_record",
+]
 
 
 def to_in_record(event: Any) -> InRecord:
@@ -86,9 +104,21 @@ class TableIO:
         self.put_local(partition, key, value)
         self.table.send_changelog(partition, key, value)
 
+    @property
+    def changelog_topic(self) -> str:
+        return self.table.changelog_topic.get_topic_name()  # type: ignore[no-any-return]
+
+    def persisted(self, partition: int, offset: int) -> None:
+        """What Faust's ``Table._on_changelog_sent`` does once per record, once per batch:
+        the RocksDB store remembers how far its changelog goes, so recovery starts there."""
+        self.table.data.set_persisted_offset(TP(self.changelog_topic, partition), offset)
+
 
 def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> None:
-    """Write state (store + one changelog record per key) and queue outputs, no awaits."""
+    """Write state (store + one changelog record per key) and queue outputs, no awaits.
+
+    The per-record path through Faust's producer buffer; :class:`BatchProducer` is the
+    batched one."""
     for w in result.writes:
         tables[w.table].put(w.partition, w.key, w.value)
     topics: dict[str, Any] = {}
@@ -101,6 +131,130 @@ def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> N
         topic.send_soon(key=o.key, value=o.value, partition=o.partition, headers=o.headers)
 
 
+class BatchProducer:
+    """One batched produce per :class:`BatchResult`, awaited before the batch is acked.
+
+    Outputs and changelog records are appended to one aiokafka ``BatchBuilder`` per topic
+    partition (partitioned by key with aiokafka's default partitioner, as Faust's ``send``
+    would); each builder is closed and queued whole, and :meth:`deliver` returns once the
+    broker acknowledged every one (acks=all, idempotent producer). A failed delivery is
+    retried whole after a pause: the effects are idempotent (deterministic ids, dedup by
+    event id), the partition waits rather than skips, and the input is never acked past an
+    output that is not durable.
+    """
+
+    RETRY_PAUSE = 1.0
+
+    def __init__(self, app: Any, producer: Any = None) -> None:
+        self._app = app
+        self._producer = producer
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
+        self.counters: dict[str, int] = {
+            "batches": 0, "records": 0, "sends": 0, "retries": 0,
+        }  # fmt: skip
+
+    def producer(self) -> Any:
+        if self._producer is None:
+            return compat.faust_aiokafka_producer(self._app)
+        return self._producer
+
+    async def _partitions_of(self, producer: Any, topic: str) -> list[int]:
+        # Topics are declared with fixed partition counts (streams.topics); once per topic.
+        found = self._partitions.get(topic)
+        if found is None:
+            found = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+        return found
+
+    async def deliver(self, tables: dict[str, TableIO], result: BatchResult) -> None:
+        """Produce outputs + changelogs, wait until durable, then write the stores."""
+        while True:
+            try:
+                await self._produce(tables, result)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker refused or timed out: keep the batch
+                self.counters["retries"] += 1
+                log.warning(
+                    "batch of %d outputs not delivered (%s: %s); retrying",
+                    len(result.out) + len(result.writes), type(exc).__name__, exc,
+                )  # fmt: skip
+                await asyncio.sleep(self.RETRY_PAUSE)
+
+    async def _produce(self, tables: dict[str, TableIO], result: BatchResult) -> None:
+        producer = self.producer()
+        builders: dict[tuple[str, int], Any] = {}
+        queued: list[tuple[str, int, Any, int]] = []  # topic, partition, future, records
+        partition_of = self._partitioner
+
+        async def submit(topic: str, partition: int) -> None:
+            batch = builders.pop((topic, partition))
+            batch.close()  # complete: the sender takes it now instead of lingering
+            fut = await producer.send_batch(batch, topic, partition=partition)
+            queued.append((topic, partition, fut, batch.record_count()))
+            self.counters["sends"] += 1
+
+        async def add(
+            topic: str, partition: int | None, key: bytes | None, value: bytes | None,
+            headers: list[tuple[str, bytes]],
+        ) -> None:  # fmt: skip
+            if partition is None:
+                parts = await self._partitions_of(producer, topic)
+                partition = partition_of(key, parts, parts)
+            slot = (topic, partition)
+            batch = builders.get(slot)
+            if batch is None:
+                batch = builders[slot] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                await submit(topic, partition)  # full: queue it, start the next one
+                batch = builders[slot] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                    raise ValueError(f"a record for {topic} is larger than a whole batch")
+
+        for o in result.out:
+            await add(o.topic, o.partition, o.key, o.value, o.headers)
+        changelogs: dict[str, str] = {}
+        for w in result.writes:
+            name = changelogs.get(w.table)
+            if name is None:
+                name = changelogs[w.table] = tables[w.table].changelog_topic
+            await add(name, w.partition, w.key, w.value, [])
+        for slot in list(builders):
+            await submit(*slot)
+        if not queued:
+            return
+        metadata = await asyncio.gather(*(fut for _t, _p, fut, _n in queued))
+        self.counters["batches"] += 1
+        self.counters["records"] += len(result.out) + len(result.writes)
+        last: dict[tuple[str, int], int] = {}
+        for (topic, partition, _fut, count), meta in zip(queued, metadata, strict=True):
+            last[(topic, partition)] = meta.offset + count - 1
+        self._store(tables, result, changelogs, last)
+
+    @staticmethod
+    def _store(
+        tables: dict[str, TableIO], result: BatchResult, changelogs: dict[str, str],
+        last: dict[tuple[str, int], int],
+    ) -> None:  # fmt: skip
+        # After delivery: a crash before this line leaves the changelog ahead of the local
+        # store, which recovery replays; never a store ahead of outputs nobody received.
+        for w in result.writes:
+            tables[w.table].put_local(w.partition, w.key, w.value)
+        for table_name, topic in changelogs.items():
+            table = tables[table_name]
+            for (t, partition), offset in last.items():
+                if t == topic:
+                    table.persisted(partition, offset)
+
+
+BATCHED_PRODUCE = False
+"""Off until the stall is understood: with the produce awaited inside the agent, a rebalance
+can run while a batch is in flight (the synchronous ``apply_result`` leaves it no gap), and
+multi-worker drains and the SIGKILL test then saw partitions whose commits stopped (see
+docs/benchmarks.md). ``BatchProducer`` itself is tested in tests/perf."""
+
+
 def attach_batch_agent(
     app: Any,
     name: str,
@@ -110,16 +264,25 @@ def attach_batch_agent(
     max_batch: int,
     within: float,
     on_batch: Any = None,
+    batched_produce: bool = BATCHED_PRODUCE,
 ) -> Any:
-    """Register a ``concurrency=1`` agent that feeds ``source`` to ``processor`` in batches."""
+    """Register a ``concurrency=1`` agent that feeds ``source`` to ``processor`` in batches.
+
+    Per batch: one decode pass and the core's work (``processor.process``), one store write
+    per touched key, one batched produce of outputs and changelog records, awaited; only then
+    does the agent return to ``take_events``, which acks the batch for Faust to commit."""
     io = {tname: TableIO(t) for tname, t in tables.items()}
     readers: dict[str, StateReader] = dict(io)
+    producer = BatchProducer(app) if batched_produce else None
 
     async def agent(stream: Any) -> None:
         async for events in stream.take_events(max_batch, within=within):
             batch = [to_in_record(e) for e in events]
             result = processor.process(batch, readers)
-            apply_result(app, io, result)
+            if producer is not None:
+                await producer.deliver(io, result)
+            else:
+                apply_result(app, io, result)
             if on_batch is not None:
                 on_batch(len(batch), result)
 

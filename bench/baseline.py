@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -123,15 +126,45 @@ async def raw_consume(bootstrap: str, topic: str, n: int) -> Rate:
     return Rate("raw aiokafka consume", seen, took)
 
 
-def start_worker(bootstrap: str, prefix: str, state_dir: str) -> subprocess.Popen[bytes]:
-    """A real ``regbus worker`` on ``prefix``'s topics, time from ticks only, no HTTP."""
+def start_worker(
+    bootstrap: str, prefix: str, state_dir: str, store: str = "rocksdb://",
+    case_partitions: int | None = None,
+) -> subprocess.Popen[bytes]:  # fmt: skip
+    """A real ``regbus worker`` on ``prefix``'s topics, time from ticks only, no HTTP, on the
+    production store (RocksDB). Its log (warnings and up) goes to :func:`worker_log`."""
     env = dict(os.environ, REGBUS_BOOTSTRAP=bootstrap, REGBUS_TOPIC_PREFIX=prefix,
                REGBUS_STATE_DIR=state_dir)  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store",
-         "memory://", "--no-web"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    args = [sys.executable, "-m", "regbus", "worker", "--clock", "external", "--store", store,
+            "--no-web", "--loglevel", "warning"]  # fmt: skip
+    if case_partitions:
+        args += ["--case-partitions", str(case_partitions)]
+    log = worker_log(state_dir).open("ab")
+    return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def worker_log(state_dir: str) -> Path:
+    path = Path(state_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path / "worker.log"
+
+
+_LEVEL = re.compile(r"\[(WARNING|ERROR|CRITICAL)\]\s*(.*)")
+
+
+def worker_warnings(*state_dirs: str) -> tuple[int, str]:
+    """How many warnings (and worse) the workers logged, and the commonest two, shortened."""
+    kinds: Counter[str] = Counter()
+    for state_dir in state_dirs:
+        path = worker_log(state_dir)
+        if not path.exists():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            m = _LEVEL.search(line)
+            if m:
+                kinds[re.sub(r"\d+", "N", m.group(2))[:60]] += 1
+    total = sum(kinds.values())
+    common = "; ".join(f"{c}× “{k}”" for k, c in kinds.most_common(2))
+    return total, common
 
 
 async def committed(bootstrap: str, group: str, topic: str) -> int:
@@ -145,11 +178,14 @@ async def committed(bootstrap: str, group: str, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
-async def drain_rate(bootstrap: str, group: str, topic: str, total: int) -> float:
+async def drain_rate(
+    bootstrap: str, group: str, topic: str, total: int, within: float = 600.0
+) -> float:
     """Records/s at which ``group`` commits its way through ``total`` records of ``topic``,
     from its first commit on (so the worker's startup is not counted)."""
     first_at, first_done = None, 0
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + within
+    done = 0
     while time.monotonic() < deadline:
         done = await committed(bootstrap, group, topic)
         now = time.perf_counter()
@@ -160,4 +196,4 @@ async def drain_rate(bootstrap: str, group: str, topic: str, total: int) -> floa
             took = now - first_at
             return (total - first_done) / took if took > 0 else float("nan")
         await asyncio.sleep(0.2)
-    raise RuntimeError(f"{group} did not drain {topic} in 10 minutes")
+    raise RuntimeError(f"{group} committed {done:,} of {total:,} of {topic} in {within:.0f} s")

@@ -104,7 +104,7 @@ async def run(bootstrap: str, baseline: Any, n: int) -> list[Any]:
         Row(
             "e2e simulated traffic → ingress → case agents → alerts",
             f"{rate:,.0f} ev/s",
-            f"{ratio:.3f}",
+            f"{ratio:.3g}",
             "",
             note,
         )

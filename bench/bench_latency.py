@@ -20,6 +20,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.baseline import start_worker
+from bench.bench_peers import ratio
 from schemas.models import LifecycleViolationDetected, RefundPaid, RefundRequested
 from streams.codec import EventCodec
 from streams.registry import add_platform
@@ -135,7 +136,7 @@ async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
         worker.wait(timeout=60)
     return [
         Row("pipeline peak (ingress → case agent)", f"{peak:,.0f} ev/s",
-            f"{peak / baseline.consume.per_second:.3f}", "", "burst of refund requests"),
+            ratio(peak, baseline.consume.per_second), "", "burst of refund requests"),
         Row("publish → alert latency at half peak", f"p50 {p50:.0f} ms, p99 {p99:.0f} ms", "",
             "p99 ≤ 100 ms", f"{probes} probes at {rate:,.0f} ev/s"),
     ]  # fmt: skip

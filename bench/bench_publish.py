@@ -14,6 +14,7 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 from bench.baseline import make_topic, raw_produce_batches
+from bench.bench_peers import ratio
 from clients.publisher import PlatformPublisher
 from schemas.models import ComplaintAcknowledged
 from streams.registry import add_platform
@@ -53,8 +54,8 @@ async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
     batches = await raw_produce_batches(bootstrap, await make_topic(bootstrap), n)
     return [
         Row(batches.name, f"{batches.per_second:,.0f} ev/s",
-            f"{batches.per_second / raw:.2f}", "", "the ceiling of the SDK's send path"),
+            ratio(batches.per_second, raw), "", "the ceiling of the SDK's send path"),
         Row("SDK publish_batch (validate + encode + send)", f"{rate:,.0f} ev/s",
-            f"{rate / raw:.2f}", "≥ 0.8", f"batches of {BATCH}, acks=all, idempotent; "
-            f"{rate / batches.per_second:.2f}× the raw batch API"),
+            ratio(rate, raw), "≥ 0.8", f"batches of {BATCH}, acks=all, idempotent; "
+            f"{rate / batches.per_second:.3g}× the raw batch API"),
     ]  # fmt: skip

@@ -31,6 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from audit.collect import Collector
 from audit.fold import AsOf
 from audit.replay import replay
+from bench.bench_peers import ratio
 from schemas.families import CaseFamily
 from schemas.models import (
     Category,
@@ -265,10 +266,10 @@ async def run(bootstrap: str, baseline: Any, n: int) -> list[Any]:
     for name, size, share, step in mixes:
         m = await measure(bootstrap, size, share, step)
         rows.append(Row(
-            name, f"{m['rate']:,.0f} rec/s", f"{m['rate'] / base:.2f}", "≥ 0.80",
+            name, f"{m['rate']:,.0f} rec/s", ratio(m['rate'], base), "≥ 0.80",
             f"{m['records']:,} records ({m['events']:,} events, {m['ticks_applied']:,} ticks "
             f"applied, {m['ticks_skipped']:,} with nothing due) in {m['seconds']:.1f} s; raw "
             f"consume of the same topics {m['raw']:,.0f} rec/s "
-            f"(replay = {m['rate'] / m['raw']:.2f}× of it; {m['cpu_ratio']:.2f}× in CPU time)",
+            f"(replay = {m['rate'] / m['raw']:.3g}× of it; {m['cpu_ratio']:.3g}× in CPU time)",
         ))  # fmt: skip
     return rows

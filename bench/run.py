@@ -14,6 +14,7 @@ import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -25,6 +26,7 @@ from streams.settings import PROJECT_ROOT, Settings
 console = Console()
 
 BENCHMARKS = [
+    "bench.bench_peers",
     "bench.bench_publish",
     "bench.bench_ingress",
     "bench.bench_cases",
@@ -34,12 +36,15 @@ BENCHMARKS = [
     "bench.bench_e2e",
     "bench.bench_cluster",
 ]
+NEEDS_PEERS = {"peers", "cases", "ingress"}
 
 
 @dataclass
 class Baseline:
     produce: Rate
     consume: Rate
+    peers: Any = None
+    """bench.bench_peers.Peers: the limit loop, quixstreams and naive Faust, this run."""
 
 
 @dataclass
@@ -95,6 +100,11 @@ async def run_all(n: int, only: list[str]) -> tuple[Baseline, list[Row]]:
         Row(base.produce.name, f"{base.produce.per_second:,.0f} ev/s", "1.00"),
         Row(base.consume.name, f"{base.consume.per_second:,.0f} ev/s", "1.00"),
     ]
+    if not only or NEEDS_PEERS & set(only):
+        from bench.bench_peers import measure
+
+        console.print("[bold]running the peers (limit loop, quixstreams, naive Faust)…[/bold]")
+        base.peers = await measure(bootstrap, n)
     for module in BENCHMARKS:
         short = module.rsplit(".", 1)[1].removeprefix("bench_")
         if only and short not in only:
@@ -112,20 +122,38 @@ async def run_all(n: int, only: list[str]) -> tuple[Baseline, list[Row]]:
 
 def render(rows: list[Row], n: int) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    plain = [r for r in rows if not r.extra]
+    versus = [r for r in rows if r.extra]
     lines = [
         f"### Run of {now}",
         "",
         f"Machine: {machine()}. Kafka 4.4.0 local broker. Events per run: {n:,}.",
         "",
-        "| benchmark | result | ratio to raw | target | note |",
+    ]
+    if versus:
+        lines += [
+            "Each regbus row beside its peers, same records, same run (ratios: regbus ÷ peer):",
+            "",
+            "| regbus | result | × limit loop | × quixstreams | × naive Faust | target "
+            "| worker warnings | note |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.name} | {r.value} | {r.extra['limit']} | {r.extra['quix']} "
+            f"| {r.extra['faust']} | {r.target} | {r.extra.get('warnings', '')} | {r.note} |"
+            for r in versus
+        ]
+        lines.append("")
+    lines += [
+        "| benchmark | result | ratio to raw consume/produce | target | note |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| {r.name} | {r.value} | {r.ratio} | {r.target} | {r.note} |" for r in rows]
+    lines += [f"| {r.name} | {r.value} | {r.ratio} | {r.target} | {r.note} |" for r in plain]
     return "\n".join(lines) + "\n"
 
 
 def bench_command(
-    events: int = typer.Option(100_000, help="events per throughput benchmark"),
+    events: int = typer.Option(200_000, help="events per throughput benchmark"),
     only: list[str] = typer.Option([], help="run only these (publish, ingress, cases, …)"),
     write: bool = typer.Option(True, help="append the results to docs/benchmarks.md"),
 ) -> None:

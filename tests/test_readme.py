@@ -73,6 +73,7 @@ def test_readme_commands_run_literally(bootstrap: str, tmp_path: Path) -> None:
         "REGBUS_TOPIC_PREFIX": settings.topic_prefix,
         "REGBUS_STATE_DIR": str(settings.state_dir),
         "REGBUS_API_URL": f"http://127.0.0.1:{port}",
+        "USER": "readme",
     }
     lines = bash_lines(README.read_text(encoding="utf-8"))
     worker: WorkerProcess | None = None
@@ -80,6 +81,16 @@ def test_readme_commands_run_literally(bootstrap: str, tmp_path: Path) -> None:
         for line in lines:
             if worker is None and not line.startswith("regbus platform add"):
                 worker = WorkerProcess(settings, tmp_path / "worker.log", port).start()
+            exported = re.match(r"^export ([A-Z_]+)=(.*)$", line)
+            if exported:  # keep the variable for the lines after it, as a shell session would
+                name, value = exported.groups()
+                done = subprocess.run(
+                    ["bash", "-c", f"printf '%s' {value}"], cwd=work, env=env,
+                    capture_output=True, text=True, timeout=120,
+                )  # fmt: skip
+                assert done.returncode == 0 and done.stdout, f"{line}\n{done.stderr}"
+                env[name] = done.stdout
+                continue
             deadline = time.monotonic() + 120
             while True:
                 done = subprocess.run(
