@@ -129,12 +129,15 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
     catalogue = Catalogue.from_settings(settings)
     if options.case_partitions is not None:
         catalogue = replace(catalogue, case_partitions=options.case_partitions)
-    (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
+    # One Faust data directory per topic prefix: two prefixes on one state directory are two
+    # bureaus, and Faust refuses a directory whose tables belong to another app's topics.
+    datadir = settings.state_dir / "faust" / settings.topic_prefix
+    datadir.mkdir(parents=True, exist_ok=True)
     app = BureauApp(
         f"{settings.topic_prefix}-bureau",
         broker=f"kafka://{settings.bootstrap}",
         store=options.store,
-        datadir=str(settings.state_dir / "faust"),
+        datadir=str(datadir),
         topic_partitions=catalogue.case_partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,

@@ -10,7 +10,7 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
    platform) → UNKNOWN_PLATFORM;
 3. who may send what (:data:`SEND_RULES`) → FORBIDDEN_TYPE;
 4. envelope consistency (non-empty case id, record key = case id, ``ce_id`` = event id,
-   ``ce_subject`` = case id) → INVALID_VALUE;
+   ``ce_subject`` = case id, ``ce_time`` = ``occurred_at``) → INVALID_VALUE;
 5. ``occurred_at`` more than the tolerance ahead of the clock → FUTURE_TIMESTAMP;
 6. dedup by (``ce_source``, ``ce_id``): a resend is counted, not routed; a key is kept for
    ``dedup_retention`` (30 days) after it was first seen, then swept (a resend after that is
@@ -50,7 +50,14 @@ from schemas.families import CaseFamily
 from schemas.models import DeadLetterReason, Event
 from schemas.pii import scan_event
 from schemas.send_rules import SEND_RULES, Sender, refusal
-from streams.cloudevents_headers import CE_ID, CE_SOURCE, CE_SUBJECT, header_dict, parse_source
+from streams.cloudevents_headers import (
+    CE_ID,
+    CE_SOURCE,
+    CE_SUBJECT,
+    CE_TIME,
+    header_dict,
+    parse_source,
+)
 from streams.codec import DecodeError, EventCodec
 from streams.deadletter_record import dead_letter, dead_letter_notice
 from streams.limits import MAX_MESSAGE_BYTES, record_batch_bytes
@@ -355,6 +362,9 @@ class IngressProcessor:
         subject = hd.get(CE_SUBJECT)
         if subject is not None and subject != case_id:
             raise _Reject(DeadLetterReason.INVALID_VALUE, "ce_subject header is not the case_id")
+        ce_time = hd.get(CE_TIME)
+        if ce_time is not None and _instant_of(ce_time) != event.occurred_at:
+            raise _Reject(DeadLetterReason.INVALID_VALUE, "ce_time header is not the occurred_at")
         if event.occurred_at > horizon:
             raise _Reject(
                 DeadLetterReason.FUTURE_TIMESTAMP,
@@ -500,25 +510,14 @@ def _dedup_key(rec: InRecord) -> bytes | None:
         return None
     return _DEDUP_PREFIX + source + b"\x00" + ce_id
 
-    def _notify_platform(
-        self,
-        rec: InRecord,
-        reason: DeadLetterReason,
-        owner: tuple[Sender, str] | None,
-        result: BatchResult,
-    ) -> None:
-        """Tell a registered platform that one of its records was refused (its inbox exists
-        and only it reads it); the bureau's own refused records concern no platform."""
-        if owner is None or owner[0] is not Sender.PLATFORM:
-            return
-        if self.platforms.status(owner[1]) is not PlatformStatus.ACTIVE:
-            return
-        try:
-            result.out.append(dead_letter_notice(self.catalogue, self.codec, rec, reason, owner[1]))
-        except Exception:  # the dead letter itself is written; the notice is best effort
-            log.exception("ingress: no dead-letter notice for %s@%d", rec.topic, rec.offset)
-            return
-        self.metrics.inbox_notices += 1
+
+def _instant_of(stamp: bytes) -> datetime | None:
+    """The instant an RFC 3339 ``ce_time`` names (None when it names none)."""
+    try:
+        moment = datetime.fromisoformat(stamp.decode("ascii").replace("Z", "+00:00"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _hw_key(topic: str, partition: int) -> bytes:

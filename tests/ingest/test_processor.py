@@ -120,6 +120,13 @@ def test_each_refusal_has_its_reason() -> None:
         "key is not the case": ((b"other", v, hd), DeadLetterReason.INVALID_VALUE),
         "ce_id differs": ((k, v, [("ce_id", b"x") if n == "ce_id" else (n, x) for n, x in hd]),
                           DeadLetterReason.INVALID_VALUE),
+        "ce_time ten years ahead": (
+            (k, v, [("ce_time", b"2036-03-03T08:00:00.000Z") if n == "ce_time" else (n, x)
+                    for n, x in hd]),
+            DeadLetterReason.INVALID_VALUE),
+        "ce_time not a time": (
+            (k, v, [("ce_time", b"yesterday") if n == "ce_time" else (n, x) for n, x in hd]),
+            DeadLetterReason.INVALID_VALUE),
         "two ce_source": ((k, v, [*hd, ("ce_source", b"/platforms/acme")]),
                           DeadLetterReason.SPOOFED_SOURCE),
         "no headers": ((k, v, []), DeadLetterReason.MISSING_HEADER),
