@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import typer
 from rich.console import Console
 
 from agents.runtime import tune_gc
@@ -152,12 +151,9 @@ def render(rows: list[Row], n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bench_command(
-    events: int = typer.Option(200_000, help="events per throughput benchmark"),
-    only: list[str] = typer.Option([], help="run only these (publish, ingress, cases, …)"),
-    write: bool = typer.Option(True, help="append the results to docs/benchmarks.md"),
-) -> None:
-    """Measure throughput against the raw aiokafka baseline; write docs/benchmarks.md."""
+def run_and_record(events: int, only: list[str], write: bool) -> str:
+    """Run the benchmarks, print the table and (``write``) put it on top of
+    docs/benchmarks.md; the table."""
     tune_gc()  # as the worker and the replay run (both sides of every ratio alike)
     _base, rows = asyncio.run(run_all(events, only))
     text = render(rows, events)
@@ -167,3 +163,4 @@ def bench_command(
         head = "# Benchmarks\n\nWritten by `regbus bench` (newest run first).\n\n"
         old = path.read_text().removeprefix(head) if path.exists() else ""
         path.write_text(head + text + "\n" + old)
+    return text

@@ -37,7 +37,7 @@ _GROUPS: list[tuple[str, str, str]] = [
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),
-    ("bench", "bench.run", "bench_command"),
+    ("bench", "regbus.cli.bench", "bench_command"),
     ("publish", "regbus.cli.publish", "publish_command"),
     ("replay", "regbus.cli.audit", "replay_command"),
     ("simulate", "regbus.cli.simulate", "simulate_command"),
