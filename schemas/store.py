@@ -169,9 +169,19 @@ def _local_store() -> LocalSchemaStore:
     return LocalSchemaStore()
 
 
+class RegistryUnavailableError(RuntimeError):
+    """The schema registry ``SCHEMA_REGISTRY_URL`` names cannot be used; the message says why."""
+
+
 @cache
 def _registry_store(url: str) -> RegistrySchemaStore:
-    return RegistrySchemaStore.from_url(url)
+    try:
+        return RegistrySchemaStore.from_url(url)
+    except Exception as exc:  # unreachable, refused, not a registry: one line, not a traceback
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RegistryUnavailableError(
+            f"the schema registry at {url} ({REGISTRY_URL_ENV}) cannot be used: {reason[:200]}"
+        ) from exc
 
 
 def default_store() -> SchemaStore:

@@ -82,4 +82,23 @@ _mount()
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an unreachable broker or schema registry is one line on stderr and exit 1
+    (docs/cli.md), never a traceback."""
+    import logging
+
+    from aiokafka.errors import KafkaConnectionError
+
+    from schemas.store import RegistryUnavailableError
+
+    # aiokafka's retried transient errors (e.g. "NotLeaderForPartitionError, retrying" while a
+    # new topic elects its leader) are its business, not the user's; failures still surface.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    try:
+        app()
+    except RegistryUnavailableError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except KafkaConnectionError as exc:
+        typer.echo(f"error: cannot reach the Kafka broker ({exc}); is it up? "
+                   "`regbus broker status` (REGBUS_BOOTSTRAP names it)", err=True)  # fmt: skip
+        raise SystemExit(1) from None
