@@ -231,6 +231,22 @@ def _period(day: date, grain: str) -> str:
     return day.replace(day=1).isoformat()
 
 
+def every_period(first: date, last: date, grain: str) -> list[str]:
+    """Every period from ``first``'s to ``last``'s, in order, with or without data."""
+    out: list[str] = []
+    day = date.fromisoformat(_period(first, grain))
+    end = _period(last, grain)
+    while day.isoformat() <= end:
+        out.append(day.isoformat())
+        if grain == "day":
+            day += timedelta(days=1)
+        elif grain == "week":
+            day += timedelta(days=7)
+        else:
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
+
+
 def compliance_series(views: list[CaseView]) -> dict[str, Any]:
     """SLA compliance per platform per period: cycles met in time / cycles decided."""
     decided: list[tuple[str, date, bool]] = []
@@ -247,7 +263,9 @@ def compliance_series(views: list[CaseView]) -> dict[str, Any]:
     for pid, day, met in decided:
         cell = cells[pid][_period(day, grain)]
         cell[0 if met else 1] += 1
-    periods = sorted({p for series in cells.values() for p in series})
+    first = min(d for _, d, _ in decided)
+    last = max(d for _, d, _ in decided)
+    periods = every_period(first, last, grain)  # weeks without data stay on the axis: gaps
     platforms = []
     for pid in sorted(cells):
         points = []

@@ -68,12 +68,22 @@ def compliance_chart(series: dict[str, object], width: int = 760, height: int = 
         pid = str(entry["platform_id"])
         pts = [(xs[str(pt["period"])], pt) for pt in entry["points"]]
         coords = [(x, y0 + h - h * float(pt["compliance"] or 0.0)) for x, pt in pts]
-        if len(coords) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-            body.append(
-                f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
-                f'data-platform="{escape(pid)}"/>'
-            )
+        index = {p: i for i, p in enumerate(periods)}
+        runs: list[list[tuple[float, float]]] = []
+        previous = -2
+        for (x, y), (_, pt) in zip(coords, pts, strict=True):
+            at = index[str(pt["period"])]
+            if at != previous + 1:  # a period without data: the line stops, it does not jump
+                runs.append([])
+            runs[-1].append((x, y))
+            previous = at
+        for run in runs:
+            if len(run) > 1:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                body.append(
+                    f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
+                    f'data-platform="{escape(pid)}"/>'
+                )
         for (x, y), (_, pt) in zip(coords, pts, strict=True):
             tip = (
                 f"{pid} {pt['period']}: {_pct(float(pt['compliance'] or 0))} "
