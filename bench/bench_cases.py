@@ -86,7 +86,7 @@ def peer_extra(rate: float, peers: Peers, warnings: str = "") -> dict[str, str]:
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     peers: Peers = baseline.peers
     raw = baseline.consume.per_second

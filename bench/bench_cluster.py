@@ -144,7 +144,7 @@ async def _case_agent(settings: Settings, n: int) -> float:
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     env = Settings.from_env()
     cluster = ClusterLauncher(env)

@@ -99,7 +99,7 @@ class _Store:
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     rows = []
     sizes = SIZES + ((10_000_000,) if os.environ.get("REGBUS_BENCH_10M") else ())

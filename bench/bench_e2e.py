@@ -88,7 +88,7 @@ async def _worker_ready(worker: WorkerProcess, timeout: float = 120.0) -> None:
 
 
 async def run(bootstrap: str, baseline: Any, n: int) -> list[Any]:
-    from bench.run import Row
+    from bench.rows import Row
 
     m = await measure(bootstrap, n)
     rate = m["sent"] / m["seconds"] if m["seconds"] else 0.0

@@ -27,7 +27,7 @@ PLATFORM = "bench-in"
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     prefix = f"ing{uuid.uuid4().hex[:8]}"
     settings = Settings(bootstrap=bootstrap, topic_prefix=prefix, state_dir=Path(mkdtemp()))

@@ -56,7 +56,7 @@ async def _consume_until(consumer: AIOKafkaConsumer, want: int, timeout: float) 
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     prefix = f"lat{uuid.uuid4().hex[:8]}"
     settings = Settings(bootstrap=bootstrap, topic_prefix=prefix,

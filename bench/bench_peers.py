@@ -186,7 +186,7 @@ async def measure(bootstrap: str, n: int) -> Peers:
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     peers = baseline.peers
     raw = baseline.consume.per_second

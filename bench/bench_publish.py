@@ -25,7 +25,7 @@ BATCH = 5000
 
 
 async def run(bootstrap: str, baseline, n: int):  # type: ignore[no-untyped-def]
-    from bench.run import Row
+    from bench.rows import Row
 
     prefix = f"pub{uuid.uuid4().hex[:8]}"
     settings = Settings(bootstrap=bootstrap, topic_prefix=prefix, state_dir=Path(mkdtemp()))

@@ -253,7 +253,7 @@ async def measure(
 
 
 async def run(bootstrap: str, baseline: Any, n: int) -> list[Any]:
-    from bench.run import Row
+    from bench.rows import Row
 
     base = baseline.consume.per_second
     rows = []

@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import os
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from rich.console import Console
 
 from agents.runtime import tune_gc
 from bench.baseline import Rate, make_topic, raw_consume, raw_produce
+from bench.rows import Row
 from streams.settings import PROJECT_ROOT, Settings
 
 console = Console()
@@ -44,16 +45,6 @@ class Baseline:
     consume: Rate
     peers: Any = None
     """bench.bench_peers.Peers: the limit loop, quixstreams and naive Faust, this run."""
-
-
-@dataclass
-class Row:
-    name: str
-    value: str
-    ratio: str = ""
-    target: str = ""
-    note: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 WARM_UP = 20_000

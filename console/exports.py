@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from console.i18n import translate
+from console.pages import lang_of, parts_of
+from console.queries import case_filter, worklist_rows
 from console.readmodel import AlertFilter
 from console.rules import rule_title
 from console.timefmt import BEIJING, beijing
@@ -29,13 +31,11 @@ LISTS = ("worklist", "cases", "alerts")
 
 def table_of(request: web.Request, name: str) -> tuple[list[str], list[list[Any]]]:
     """The headers (in the viewer's language) and rows of one list, as the page shows it."""
-    from console import views
-    from console.web import lang_of, parts_of
 
     lang = lang_of(request)
     _ = lambda m: translate(m, lang)  # noqa: E731
     if name == "worklist":
-        rows, _total = views.worklist_rows(request)
+        rows, _total = worklist_rows(request)
         head = [
             "Case",
             "Platform",
@@ -60,7 +60,7 @@ def table_of(request: web.Request, name: str) -> tuple[list[str], list[list[Any]
             for r in rows
         ]
     elif name == "cases":
-        f, _errors = views.case_filter(request, lang)
+        f, _errors = case_filter(request, lang)
         rows, _total = parts_of(request).model.cases(f, request.get("scope"), 100_000)
         head = [
             "Case",
@@ -119,7 +119,6 @@ def _xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
 
 
 async def _log_export(request: web.Request, name: str, fmt: str, rows: int) -> None:
-    from console.web import parts_of
 
     parts = parts_of(request)
     viewer = request["viewer"]
@@ -168,7 +167,6 @@ async def export_response(request: web.Request) -> web.StreamResponse:
 async def monthly_workbook(request: web.Request) -> web.StreamResponse:
     """One workbook for a month (Beijing time): the rates per platform and week, breaches by
     rule, the month's alerts and the worklist as it stands."""
-    from console.web import lang_of, parts_of
 
     lang = lang_of(request)
     _ = lambda m: translate(m, lang)  # noqa: E731

@@ -13,10 +13,12 @@ from aiohttp_sse import sse_response
 
 from console.exports import export_response, monthly_workbook
 from console.i18n import translate
-from console.readmodel import AlertFilter, CaseFilter
+from console.pages import lang_of, parts_of, render, wants_json
+from console.queries import case_filter, with_rules, worklist_rows
+from console.queries import scope as scope_of_viewer
+from console.readmodel import AlertFilter
 from console.rules import citation, rule_title
-from console.timefmt import BEIJING, beijing, duration, from_utc_text, parse_day, to_utc_text
-from console.web import lang_of, parts_of, render, wants_json
+from console.timefmt import BEIJING, from_utc_text, parse_day, to_utc_text
 from schemas.models import (
     AlertAcknowledged,
     AlertAssigned,
@@ -29,7 +31,6 @@ from schemas.models import (
 )
 
 PAGE = 200
-WORKLIST_LIMIT = 5000
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -43,28 +44,17 @@ def _day_end(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-def _scope(request: web.Request) -> frozenset[str] | None:
-    return request.get("scope")
-
-
 def _lag_json(request: web.Request) -> dict[str, Any]:
     lag = parts_of(request).model.lag()
     return {"total": sum(r["lag"] for r in lag), "partitions": lag}
 
 
-def _with_rules(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    for r in rows:
-        r["rule_title"] = rule_title(r.get("rule_id", ""), r.get("policy_version", ""), lang)
-    return rows
-
-
-# 工作台 ------------------------------------------------------------------------------------
 async def today(request: web.Request) -> web.StreamResponse:
     parts = parts_of(request)
     now = parts.clock()
-    summary = parts.model.summary(_scope(request), now, _day_end(now))
-    alerts, total = parts.model.alerts(AlertFilter(), _scope(request), 20)
-    _with_rules(alerts, lang_of(request))
+    summary = parts.model.summary(scope_of_viewer(request), now, _day_end(now))
+    alerts, total = parts.model.alerts(AlertFilter(), scope_of_viewer(request), 20)
+    with_rules(alerts, lang_of(request))
     if wants_json(request):
         return _json(
             {
@@ -111,8 +101,8 @@ def _alert_filter(request: web.Request, lang: str) -> tuple[AlertFilter, dict[st
 async def alerts(request: web.Request) -> web.StreamResponse:
     lang = lang_of(request)
     f, errors = _alert_filter(request, lang)
-    rows, total = parts_of(request).model.alerts(f, _scope(request), PAGE)
-    _with_rules(rows, lang)
+    rows, total = parts_of(request).model.alerts(f, scope_of_viewer(request), PAGE)
+    with_rules(rows, lang)
     status = 400 if errors else 200
     if wants_json(request):
         return _json({"alerts": rows, "total": total, "shown": len(rows), "errors": errors}, status)
@@ -134,9 +124,8 @@ async def alert_action(request: web.Request) -> web.StreamResponse:
     parts = parts_of(request)
     alert_id = request.match_info["alert_id"]
     alert = parts.model.alert(alert_id)
-    if alert is None or (
-        _scope(request) is not None and alert["platform_id"] not in (_scope(request) or ())
-    ):
+    viewer_scope = scope_of_viewer(request)
+    if alert is None or (viewer_scope is not None and alert["platform_id"] not in viewer_scope):
         raise web.HTTPNotFound()
     form = await request.post()
     action = str(form.get("action", ""))
@@ -178,7 +167,7 @@ async def alert_action(request: web.Request) -> web.StreamResponse:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: each new alert the viewer may see, as it is folded."""
     parts = parts_of(request)
-    scope = _scope(request)
+    scope = scope_of_viewer(request)
     lang = lang_of(request)
     assert parts.feed is not None
     queue = parts.feed.subscribe()
@@ -201,27 +190,6 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 # 待办与逾期 -------------------------------------------------------------------------------
-def worklist_rows(request: web.Request) -> tuple[list[dict[str, Any]], int]:
-    parts = parts_of(request)
-    now = parts.clock()
-    rows, total = parts.model.running_clocks(_scope(request), WORKLIST_LIMIT)
-    lang = lang_of(request)
-    states = {s: translate(s, lang) for s in ("RUNNING", "PAUSED")}
-    # Display strings made here, not in the template: 5,000 rows must render in well under
-    # a second (bench/bench_console.py).
-    for r in rows:
-        due = from_utc_text(r["due_at"])
-        at = from_utc_text(r["paused_at"]) if r["state"] == "PAUSED" and r["paused_at"] else now
-        r["remaining_ms"] = int((due - at).total_seconds() * 1000)
-        r["overdue"] = r["remaining_ms"] < 0
-        r["left_text"] = duration(r["remaining_ms"], lang)
-        r["paused_text"] = duration(r["paused_ms"] or 0, lang)
-        r["due_text"] = beijing(due)
-        r["state_text"] = states.get(r["state"], r["state"])
-    _with_rules(rows, lang)
-    return rows, total
-
-
 async def worklist(request: web.Request) -> web.StreamResponse:
     rows, total = worklist_rows(request)
     if wants_json(request):
@@ -238,38 +206,6 @@ async def worklist(request: web.Request) -> web.StreamResponse:
 
 
 # 案件 ------------------------------------------------------------------------------------
-def case_filter(request: web.Request, lang: str) -> tuple[CaseFilter, dict[str, str]]:
-    q = request.query
-    errors: dict[str, str] = {}
-    category, channel = q.get("category", ""), q.get("channel", "")
-    if category and category not in {c.value for c in Category}:
-        errors["category"] = translate("Unknown category.", lang)
-        category = ""
-    if channel and channel not in {c.value for c in Channel}:
-        errors["channel"] = translate("Unknown channel.", lang)
-        channel = ""
-    dates: dict[str, datetime | None] = {"from": None, "to": None}
-    for name in dates:
-        text = q.get(name, "")
-        if text:
-            try:
-                dates[name] = parse_day(text)
-            except ValueError:
-                errors[name] = translate("Use a date like 2026-03-01.", lang)
-    to = dates["to"] + timedelta(days=1) if dates["to"] else None
-    f = CaseFilter(
-        q.get("case_id", "").strip(),
-        q.get("platform", "").strip(),
-        category,
-        channel,
-        q.get("status", "").strip(),
-        dates["from"],
-        to,
-        q.get("open") == "1",
-    )
-    return f, errors
-
-
 async def cases(request: web.Request) -> web.StreamResponse:
     lang = lang_of(request)
     f, errors = case_filter(request, lang)
@@ -278,7 +214,8 @@ async def cases(request: web.Request) -> web.StreamResponse:
     except ValueError:
         errors["page"] = translate("Not a page number.", lang)
         page = 1
-    rows, total = parts_of(request).model.cases(f, _scope(request), PAGE, (page - 1) * PAGE)
+    model, viewer_scope = parts_of(request).model, scope_of_viewer(request)
+    rows, total = model.cases(f, viewer_scope, PAGE, (page - 1) * PAGE)
     status = 400 if errors else 200
     if wants_json(request):
         return _json(
@@ -307,7 +244,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     as_json = case_id.endswith(".json") or request.query.get("format") == "json"
     case_id = case_id.removesuffix(".json")
     case = parts.model.case(case_id)
-    scope = _scope(request)
+    scope = scope_of_viewer(request)
     if case is None or (scope is not None and case["platform_id"] not in scope):
         raise web.HTTPNotFound()
     lang = lang_of(request)
@@ -320,7 +257,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
             c["remaining_ms"] = int((from_utc_text(c["due_at"]) - at).total_seconds() * 1000)
         else:
             c["remaining_ms"] = None
-    _with_rules(case["alerts"], lang)
+    with_rules(case["alerts"], lang)
     viewer = request["viewer"]
     if parts.writer is not None:
         await parts.writer.write(
@@ -345,14 +282,14 @@ async def case_page(request: web.Request) -> web.StreamResponse:
 # 平台 ------------------------------------------------------------------------------------
 async def platforms(request: web.Request) -> web.StreamResponse:
     model = parts_of(request).model
-    scope = _scope(request)
+    scope = scope_of_viewer(request)
     lang = lang_of(request)
     data = {
         "weeks": model.platform_weeks(scope),
         "target": {"settlement_rate": 0.85},
-        "breaches_by_rule": _with_rules(model.breaches_by_rule(scope), lang),
+        "breaches_by_rule": with_rules(model.breaches_by_rule(scope), lang),
         "rectifications": model.rectifications(scope, 100),  # type: ignore[attr-defined]
-        "interviews": _with_rules(model.alerts_of_type("InterviewRecommended", scope, 100), lang),
+        "interviews": with_rules(model.alerts_of_type("InterviewRecommended", scope, 100), lang),
         "deadletters_by_reason": model.deadletters_by_reason() if scope is None else [],
     }
     if wants_json(request):
