@@ -36,7 +36,7 @@ async def test_alert_raised_after_an_outage_is_reported_late(
         event_id=str(uuid.uuid4()), case_id=case, platform_id="shop1", occurred_at=START,
         channel=Channel.PLATFORM_APP, category=Category.OTHER, priority=Priority.NORMAL,
         claimed_amount_fen=100, insured=False, office="HD-ZGC", consumer_ref="c-1",
-        intake_at=START,
+        intake_at=START, policy_rule_version="SAMR-20",  # times the app acknowledgement
     )  # fmt: skip
     worker = worker_factory("--no-web", name="first")
     await publish_steps(settings.bootstrap, catalogue, [Step(START, None), Step(START, filed)],
