@@ -18,8 +18,9 @@ raised twice is visibly one). Definitions (also in ``docs/audit.md``):
   An alert is **late** when its lateness exceeds ``late_after_ms``.
 * **mismatched** — same id, but a different type, ``observed_at`` or ``due_at``. An
   interview recommendation's ``observed_at`` is that of the breach that completed its window,
-  which depends on the order breaches of several partitions arrived in: only its type is
-  compared. Signals carry no trigger record, so their lateness is not measured.
+  which depends on the order breaches of several partitions arrived in, and so is a platform's
+  ROSTER_MISSING signal's (raised with the first of its alerts to be routed): for these only the
+  type is compared. Signals carry no trigger record, so their lateness is not measured.
 * **duplicates** — extra copies of an alert id in the topic (at-least-once delivery).
 """
 
@@ -232,8 +233,8 @@ def reconcile(
             continue
         a = found
         rec.matched += 1
-        if e.event_type == "InterviewRecommended":
-            differs = a.event_type != e.event_type
+        if e.event_type == "InterviewRecommended" or e.rule_id == "ROSTER_MISSING":
+            differs = a.event_type != e.event_type  # observed_at depends on arrival order
         else:
             differs = (a.event_type, a.observed_ms, a.due_ms) != (
                 e.event_type, e.observed_ms, e.due_ms,

@@ -99,10 +99,12 @@ async def test_replay_as_of_t_equals_the_worker_tables_at_t(
     assert rec.out_of_scope == len(interviews) + len(unrostered)
     assert rec.max_lateness_ms is not None and rec.max_lateness_ms < 30_000
 
-    # With the regulator agents replayed too, the interviews are in scope and all there.
+    # With the regulator agents replayed too, the interviews and the unrostered platforms'
+    # ROSTER_MISSING signals are in scope and all there.
     full = reconcile_replay(result, actual, catalogue, late_after_ms=30_000, undecodable=bad)
     assert full.healthy, (full.missing, full.extra, full.late, full.mismatched)
-    assert full.out_of_scope == 0 and full.expected == len(expected) + len(interviews)
+    regulator_side = len(interviews) + len(unrostered)
+    assert full.out_of_scope == 0 and full.expected == len(expected) + regulator_side
     assert interviews and "InterviewRecommended" in full.scope["alert_types"]
     dead = await read_dead_letters(settings, catalogue)
     assert dead.total == dead.ingress + dead.agents + dead.undecodable
@@ -110,7 +112,7 @@ async def test_replay_as_of_t_equals_the_worker_tables_at_t(
     report = build_report(result, reconciliation=full, source={"prefix": catalogue.prefix},
                           dead_letters=dead)  # fmt: skip
     assert report["summary"]["dead_letters"] == dead.total
-    assert report["summary"]["signals"] == len(interviews)
+    assert report["summary"]["signals"] == len(interviews)  # the regulator agents own
     jsonschema.validate(report, json.loads(SCHEMA.read_text()))
     _check_report(report, expected)
     _check_html(render_html(report), report)
