@@ -43,4 +43,7 @@ def rule_title(rule_id: str, version: str = "", lang: str = "zh-CN") -> str:
 def citation(rule_id: str, version: str = "") -> str:
     """The legal source of the deadline, as the policy file states it."""
     rule = _rule(rule_id, version)
-    return "" if rule is None else str(rule.source)  # type: ignore[attr-defined]
+    if rule is None:
+        return ""
+    source = rule.source  # type: ignore[attr-defined]
+    return source.text() if hasattr(source, "text") else str(source)
