@@ -61,6 +61,7 @@ def _filed(case_id: str, platform: str, at: datetime) -> ComplaintFiled:
         office=OFFICE,
         consumer_ref="c-7f3a",
         intake_at=at,
+        policy_rule_version="SAMR-20",  # the version that times a platform-app complaint
     )
 
 
