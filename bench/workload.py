@@ -41,7 +41,9 @@ def complaint_life(i: int, at: datetime, platform: str) -> list[Event]:
             event_id=f"{case}-f", occurred_at=at, channel=Channel.PLATFORM_APP,
             category=Category.DELIVERY_GOODS_DAMAGE, priority=Priority.NORMAL, merchant_ref="m",
             live_room_ref=None, claimed_amount_fen=1000, insured=False, declared_value_fen=None,
-            office="HD-ZGC", consumer_ref=f"c{i}", intake_at=at, **common,
+            office="HD-ZGC", consumer_ref=f"c{i}", intake_at=at,
+            policy_rule_version="SAMR-20",  # the version that times platform-app complaints
+            **common,
         ),
         ComplaintAcknowledged(
             event_id=f"{case}-a", occurred_at=at + timedelta(hours=3), handler_ref=None, **common

@@ -139,7 +139,9 @@ def _problem(error: Any) -> str:
     message = str(error["msg"])
     if error.get("type") not in ("missing", "extra_forbidden") and "input" in error:
         found = error["input"]
-        message += f" (got {type(found).__name__} {found!r:.60})"
+        # What was found, never the text itself: it may be the personal data refused.
+        shown = "a string" if isinstance(found, str) else f"{type(found).__name__} {found!r:.60}"
+        message += f" (got {shown})"
     return message
 
 
