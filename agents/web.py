@@ -624,7 +624,7 @@ def _register_docs(web_app: Any) -> None:
 
 
 PRINCIPAL = "regbus.principal"
-OPEN_ON_LOOPBACK = frozenset({"/healthz", "/metrics"})
+OPEN_ON_LOOPBACK = frozenset({"/health", "/healthz", "/metrics"})
 OPEN_PATHS = frozenset({"/openapi.json", "/docs"})
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _BUREAU_ONLY = ("/alerts", "/categories/")

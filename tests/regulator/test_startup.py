@@ -125,8 +125,8 @@ async def test_the_worker_creates_its_internal_topics_before_subscribing_and_get
                 )
                 ready = await web.get("/health")
                 assert ready.status_code == 200 and ready.json()["status"] == "ok", ready.text
-                missing = await web.get("/no/such/page")
-                assert missing.status_code == 404 and "error" in missing.json()
+                missing = await web.get("/no/such/page")  # no token: refused before routing
+                assert missing.status_code == 401 and "error" in missing.json()
                 text = (await web.get("/metrics")).text
                 assert "regbus_worker_ready 1.0" in text
         finally:

@@ -140,6 +140,9 @@ async def test_a_platform_posing_as_another_is_dead_lettered_as_spoofed(
 
     assert processor.metrics.routed == 1, "the honest record must still go through"
     assert processor.metrics.dead_lettered == {DeadLetterReason.SPOOFED_SOURCE: 2}
-    routed = [o for o in result.out if o.topic != cat.deadletter]
+    inbox = f"{cat.prefix}.inbox."
+    routed = [o for o in result.out if o.topic != cat.deadletter and not o.topic.startswith(inbox)]
     assert [o.key for o in routed] == [honest[0]]
+    # the refused records' owner hears of them in its inbox (reason and coordinates only)
+    assert sum(o.topic.startswith(inbox) for o in result.out) == 2
     assert sum(o.topic == cat.deadletter for o in result.out) == 2
