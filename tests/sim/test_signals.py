@@ -41,12 +41,14 @@ def _run(cfg: SimConfig, every: int, batch_size: int) -> tuple[set[tuple], set[t
         elif item.routed and item.event is not None:
             pipe.publish([item.event])
     pipe.run()
+    # The pipeline runs the regulator's processors without the worker's roster routing
+    # (tests/sim/test_system.py checks owners through a real worker): office and leader aside.
     raised = {
-        ExpectedAlert.from_alert(a).full()
+        ExpectedAlert.from_alert(a).full()[:-2]
         for a in pipe.alerts()
         if isinstance(a, RiskSignalRaised) and a.rule_id in SIGNALS
     }
-    return {a.full() for a in predicted if a.rule_id in SIGNALS}, raised
+    return {a.full()[:-2] for a in predicted if a.rule_id in SIGNALS}, raised
 
 
 def test_the_rules_are_the_signal_policys() -> None:
