@@ -19,12 +19,14 @@ def beijing(value: datetime | str | None, seconds: bool = False) -> str:
 
 
 def duration(ms: int, lang: str = "zh-CN") -> str:
-    """A signed span in days, hours and minutes: ``2天3小时`` / ``2d 3h``; negative = overdue."""
-    sign = "-" if ms < 0 else ""
+    """A span in days, hours and minutes: ``2天3小时`` / ``2d 3h``; a negative one is written
+    as overdue (``超期2天`` / ``overdue 2d``), never with a minus sign."""
+    zh = lang.startswith("zh")
+    sign = ("超期" if zh else "overdue ") if ms < 0 else ""
     minutes = abs(ms) // 60_000
     d, rem = divmod(minutes, 1440)
     h, m = divmod(rem, 60)
-    if lang.startswith("zh"):
+    if zh:
         parts = [
             f"{d}天" if d else "",
             f"{h}小时" if h else "",

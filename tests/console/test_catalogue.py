@@ -141,3 +141,13 @@ def test_login_throttle_is_per_key_and_bounded() -> None:
     throttle.fail("b", now=0)
     throttle.fail("c", now=0)
     assert len(throttle._fails) <= 2
+
+
+def test_an_overdue_span_reads_as_overdue_not_as_a_minus_sign() -> None:
+    from console.timefmt import duration
+
+    two_days = 2 * 86_400_000
+    assert duration(-two_days) == "超期2天"
+    assert duration(-two_days, "en") == "overdue 2d"
+    assert duration(two_days + 3_600_000) == "2天1小时"
+    assert duration(90_000, "en") == "1m"
