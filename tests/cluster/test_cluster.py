@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from devtools.broker.cluster import ClusterLauncher
 from devtools.worker_process import WorkerProcess
@@ -102,6 +103,38 @@ async def test_topics_are_replicated_three_ways_with_two_in_sync(cluster_setting
     assert len(parts) == catalogue.case_partitions
     assert all(sorted(p["replicas"]) == [1, 2, 3] for p in parts), parts  # type: ignore[type-var]
     assert len({p["leader"] for p in parts}) == 3, "leaders spread over the three nodes"
+
+
+async def test_the_workers_internal_topics_and_changelogs_are_replicated_too(
+    cluster_settings: Settings,
+) -> None:
+    """Created before the worker subscribes (agents.startup), with the catalogue's replication:
+    with one replica, a changelog on the killed node went offline and the agents writing to it
+    waited for the node to come back (the broker-kill runs stalled)."""
+    from agents.app import build_worker
+    from agents.parts import WorkerOptions
+    from agents.startup import create_worker_topics, internal_topics
+
+    catalogue = Catalogue.from_settings(cluster_settings)
+    cluster_settings.state_dir.mkdir(parents=True, exist_ok=True)
+    app = build_worker(cluster_settings, WorkerOptions(store="memory://", web_enabled=False)).app
+    wanted = [t.name for t in internal_topics(app)]
+    assert any(n.endswith("-changelog") for n in wanted)
+    assert any(n.endswith("-regulator-by-subject") for n in wanted)
+    created = await create_worker_topics(cluster_settings.bootstrap, catalogue, app)
+    assert set(wanted) <= set(created)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_settings.bootstrap)
+    await admin.start()
+    try:
+        for desc in await admin.describe_topics(wanted):
+            assert all(len(p["replicas"]) == 3 for p in desc["partitions"]), desc
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in wanted]
+        for response in await admin.describe_configs(resources):
+            for _code, _msg, _type, name, entries in response.resources:
+                isr = {e[0]: e[1] for e in entries}.get("min.insync.replicas")
+                assert isr == "2", (name, isr)
+    finally:
+        await admin.close()
 
 
 # Broker-kill runs are out of the default suite (``pytest -m chaos`` runs them): after the
