@@ -23,7 +23,14 @@ from streams.settings import Settings
 from streams.topics import Catalogue
 from tests.cluster.scenario import SMALL, run_scenario
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.cluster]
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.slow,
+    pytest.mark.cluster,
+    # a run publishes, waits for routing (up to 240 s) and settles (up to 300 s): on a loaded
+    # machine the default 300 s could cut a run that is slow but still exact
+    pytest.mark.timeout(600),
+]
 
 KILL_AT, BACK_AT = SMALL.grid.count // 3, SMALL.grid.count // 2
 """Ticks after which the fault strikes and (for a broker) after which it is healed."""
@@ -137,11 +144,6 @@ async def test_the_workers_internal_topics_and_changelogs_are_replicated_too(
         await admin.close()
 
 
-# Broker-kill runs are out of the default suite (``pytest -m chaos`` runs them): after the
-# layered merge a worker that lost its group coordinator with the killed broker stalled
-# ("Heartbeat session expired - marking coordinator dead", then nothing) in the integrated
-# full run, while the same tests passed on their own branch. Open in issue 14.
-@pytest.mark.chaos
 async def test_a_broker_killed_mid_run_loses_nothing(
     all_nodes_up: ClusterLauncher, cluster_settings: Settings, tmp_path: Path
 ) -> None:
@@ -160,7 +162,6 @@ async def test_a_broker_killed_mid_run_loses_nothing(
     assert len(result.canonical) > 100 and len(result.expected) > 30
 
 
-@pytest.mark.chaos
 async def test_the_leader_of_a_cases_partition_killed_mid_run_loses_nothing(
     all_nodes_up: ClusterLauncher, cluster_settings: Settings, tmp_path: Path
 ) -> None:
