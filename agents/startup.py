@@ -70,6 +70,14 @@ def internal_topics(app: Any) -> list[InternalTopic]:
         name = table.changelog_topic.get_topic_name()
         config = {"cleanup.policy": "compact", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
         found[name] = InternalTopic(name, table.partitions or default, config)
+    # Faust's leader assignor subscribes to its own one-partition topic; declared only when
+    # the app starts, it was missing from the first assignment ("Ignoring missing topic"),
+    # and its arrival a few seconds later made the group rebalance mid-way through the
+    # first records.
+    leader = compat.leader_topic_name(app)
+    if leader is not None:
+        config = {"cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        found[leader] = InternalTopic(leader, 1, config)
     return sorted(found.values(), key=lambda t: t.name)
 
 

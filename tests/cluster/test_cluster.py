@@ -128,6 +128,7 @@ async def test_the_workers_internal_topics_and_changelogs_are_replicated_too(
     wanted = [t.name for t in internal_topics(app)]
     assert any(n.endswith("-changelog") for n in wanted)
     assert any(n.endswith("-regulator-by-subject") for n in wanted)
+    assert any(n.endswith("-__assignor-__leader") for n in wanted)
     created = await create_worker_topics(cluster_settings.bootstrap, catalogue, app)
     assert set(wanted) <= set(created)
     admin = AIOKafkaAdminClient(bootstrap_servers=cluster_settings.bootstrap)
@@ -136,10 +137,15 @@ async def test_the_workers_internal_topics_and_changelogs_are_replicated_too(
         for desc in await admin.describe_topics(wanted):
             assert all(len(p["replicas"]) == 3 for p in desc["partitions"]), desc
         resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in wanted]
-        for response in await admin.describe_configs(resources):
-            for _code, _msg, _type, name, entries in response.resources:
-                isr = {e[0]: e[1] for e in entries}.get("min.insync.replicas")
-                assert isr == "2", (name, isr)
+        isr: dict[str, str | None] = {}
+        deadline = asyncio.get_running_loop().time() + 30
+        while isr != dict.fromkeys(wanted, "2") and asyncio.get_running_loop().time() < deadline:
+            for response in await admin.describe_configs(resources):  # a node that has not
+                for code, _msg, _type, name, entries in response.resources:  # the topic yet
+                    if code == 0:  # answers with an error: ask again
+                        isr[name] = {e[0]: e[1] for e in entries}.get("min.insync.replicas")
+            await asyncio.sleep(0.2)
+        assert isr == dict.fromkeys(wanted, "2"), isr
     finally:
         await admin.close()
 
