@@ -63,6 +63,11 @@ def test_every_dead_letter_reason_has_a_chinese_and_an_english_sentence() -> Non
         assert translate(en, "en") == en and translate(en) != en
     assert translate(reason_text("PROCESSING_ERROR")) == "处理出错（监管局一侧的故障）"
     assert reason_text("NOT_A_REASON") == "NOT_A_REASON"
+    from console.views import _reason_labels  # the platforms page's dead-letter chart
+
+    rows = [{"reason": "PERSONAL_DATA", "n": 2}]
+    assert _reason_labels(rows, "zh-CN")[0]["label"] == "含明文个人信息"
+    assert _reason_labels(rows, "en") == [{**rows[0], "label": "Personal data in clear"}]
 
 
 def _facts() -> list[Applied]:
