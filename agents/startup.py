@@ -70,6 +70,14 @@ def internal_topics(app: Any) -> list[InternalTopic]:
         name = table.changelog_topic.get_topic_name()
         config = {"cleanup.policy": "compact", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
         found[name] = InternalTopic(name, table.partitions or default, config)
+    # Faust's leader assignor subscribes to its own one-partition topic; declared only when
+    # the app starts, it was missing from the first assignment ("Ignoring missing topic"),
+    # and its arrival a few seconds later made the group rebalance mid-way through the
+    # first records.
+    leader = compat.leader_topic_name(app)
+    if leader is not None:
+        config = {"cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        found[leader] = InternalTopic(leader, 1, config)
     return sorted(found.values(), key=lambda t: t.name)
 
 
@@ -88,10 +96,18 @@ async def create_worker_topics(
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if missing:
+            # Replicated like the catalogue (3 and 2 on a cluster): an internal topic or a
+            # changelog with one replica goes offline with its broker, and the agents that
+            # write to it wait for it to come back (the stalled broker-kill runs of issue 14).
+            rf, isr = catalogue.replication_factor, str(catalogue.min_insync_replicas)
             resp = await admin.create_topics(
-                [NewTopic(t.name, t.partitions, 1, topic_configs=t.config) for t in missing],
+                [
+                    NewTopic(t.name, t.partitions, rf,
+                             topic_configs={**t.config, "min.insync.replicas": isr})
+                    for t in missing
+                ],
                 timeout_ms=30000,
-            )
+            )  # fmt: skip
             for name, code, message in resp.topic_errors:
                 if code == 0:
                     created.append(name)
@@ -136,21 +152,25 @@ class Readiness:
         return not self.problems
 
     async def check(self, app: Any) -> list[str]:
+        unanswered = False
         try:
             problems = await _problems(app)
         except Exception as exc:  # the broker did not answer: not ready, say why
             problems = [f"readiness check failed: {type(exc).__name__}: {exc}"]
+            unanswered = True
         self.problems = problems
         self.checked_at = time.time()
-        if problems:
+        if not problems:
+            self.failed_checks = 0
+        elif not unanswered:
+            # (a resubscription cannot help while the cluster does not answer, a broker lost:
+            # it would only restart the group's rebalance; aiokafka recovers by itself)
             self.failed_checks += 1
             if self.failed_checks >= RESUBSCRIBE_AFTER and not app.rebalancing:
                 log.warning("not ready (%s); resubscribing", "; ".join(problems))
                 self.resubscriptions += 1
                 self.failed_checks = 0
                 compat.conductor_flag_changes(app.topics)
-        else:
-            self.failed_checks = 0
         return problems
 
 

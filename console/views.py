@@ -290,7 +290,9 @@ async def platforms(request: web.Request) -> web.StreamResponse:
         "breaches_by_rule": with_rules(model.breaches_by_rule(scope), lang),
         "rectifications": model.rectifications(scope, 100),  # type: ignore[attr-defined]
         "interviews": with_rules(model.alerts_of_type("InterviewRecommended", scope, 100), lang),
-        "deadletters_by_reason": model.deadletters_by_reason() if scope is None else [],
+        "deadletters_by_reason": _reason_labels(model.deadletters_by_reason(), lang)
+        if scope is None
+        else [],
     }
     if wants_json(request):
         return _json(data)
@@ -341,3 +343,10 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/alerts/{alert_id}/action", alert_action)
     r.add_get("/export/monthly.xlsx", export_monthly)
     r.add_get("/export/{name}.{ext}", export_list)
+
+
+def _reason_labels(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Each dead-letter reason row with its sentence in the viewer's language (``label``)."""
+    from schemas.reason_texts import reason_text
+
+    return [{**row, "label": translate(reason_text(row["reason"]), lang)} for row in rows]

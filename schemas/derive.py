@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from schemas.models import Category, SuspendReason
+from schemas.models import Category, DeadLetterReason, SuspendReason
 
 NAMESPACE = "cn.regbus.events"
 
@@ -23,6 +23,9 @@ NAMESPACE = "cn.regbus.events"
 # a symbol a newer writer sent reads the catch-all instead of failing. Enums without a
 # natural catch-all stay strict (an unknown verdict must not silently become another one).
 ENUM_DEFAULTS: dict[type[StrEnum], str] = {Category: "OTHER", SuspendReason: "OTHER"}
+# From DeadLetterRecord v3 / DeadLetterNotice v2: a reason a reader does not know yet reads as
+# INVALID_VALUE; the letter's detail (and its original bytes) still say what happened.
+ENUM_DEFAULTS[DeadLetterReason] = "INVALID_VALUE"
 
 AvroType = Any  # a JSON-shaped Avro type: str, list or dict
 

@@ -19,6 +19,7 @@ __all__ = [
     "conductor_flag_changes",
     "conductor_subscribed",
     "faust_aiokafka_producer",
+    "leader_topic_name",
     "max_request_size",
     "partitions_of",
     "read_offsets",
@@ -65,6 +66,15 @@ def set_producer_extra_settings(
 def faust_aiokafka_producer(app: Any) -> Any:
     """The started aiokafka producer under Faust's producer (created on first use)."""
     return app.producer._ensure_producer()
+
+
+def leader_topic_name(app: Any) -> str | None:
+    """The topic Faust's leader assignor declares and subscribes to when the worker starts
+    (one partition; the worker holding it is the leader), or None when it is disabled
+    (``topic_disable_leader``). Faust names it in ``LeaderAssignor._leader_topic_name``."""
+    if app.conf.topic_disable_leader:
+        return None
+    return f"{app.conf.id}-__assignor-__leader"
 
 
 def set_resubscribe_delay(conductor: Any, seconds: float) -> None:

@@ -17,8 +17,7 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
    routed again and the case agent ignores it: it keeps the ids it applied);
 7. size: a record whose uncompressed one-record batch is above
    :data:`streams.limits.MAX_MESSAGE_BYTES` cannot be copied to a canonical topic (it arrived
-   compressed, or through a topic created with a larger limit) → INVALID_VALUE
-   ("RECORD_TOO_LARGE: …");
+   compressed, or through a topic created with a larger limit) → RECORD_TOO_LARGE;
 8. route the *original* key/value/headers to the canonical case topic, and for the
    bureau's messages to a platform (:attr:`SendRule.inbox`) also to that platform's inbox.
 
@@ -30,7 +29,9 @@ instead, with ``original_value`` null (:meth:`IngressProcessor.dead_letter`).
 Illegal lifecycle transitions are not checked here: the case agents own the lifecycles.
 The processor is pure (no Faust, no Kafka, no wall clock except the injected ``clock`` for
 the future check) and never raises on input: anything unexpected is dead-lettered as
-INVALID_VALUE with the exception in the detail. :mod:`agents.ingress.wiring` runs it in Faust.
+PROCESSING_ERROR with the exception in the detail; a copy the broker refuses is dead-lettered
+as PRODUCE_FAILED (:meth:`IngressProcessor.delivery_failed`). :mod:`agents.ingress.wiring`
+runs it in Faust.
 """
 
 from __future__ import annotations
@@ -72,11 +73,6 @@ DEFAULT_DEDUP_RETENTION = timedelta(days=30)
 SWEEP_EVERY = timedelta(hours=1)
 """How often (by the processor's clock) expired dedup keys are looked for."""
 _DEDUP_PREFIX = b"d\x00"
-TOO_LARGE = "RECORD_TOO_LARGE"
-PRODUCE_FAILED = "PRODUCE_FAILED"
-PROCESSING_ERROR = "PROCESSING_ERROR"
-"""Prefixes of a dead letter's detail for the failures that are not about the record's
-content (their reason code is INVALID_VALUE: see docs/decisions.md)."""
 _HEADER_BUDGET = 64 * 1024
 """Header bytes a digest-form dead letter keeps whole; above it, each value is cut."""
 _HEADER_CUT = 256
@@ -260,8 +256,8 @@ class IngressProcessor:
             except Exception as exc:  # a bug must not stop the stream: park the record
                 log.exception("ingress: unexpected error on %s[%d]@%d", *tp, rec.offset)
                 self._dead(
-                    rec, DeadLetterReason.INVALID_VALUE,
-                    f"{PROCESSING_ERROR}: {type(exc).__name__}: {exc}", result,
+                    rec, DeadLetterReason.PROCESSING_ERROR,
+                    f"{type(exc).__name__}: {exc}", result,
                 )  # fmt: skip
             origins.extend([rec] * (len(result.out) - before))
         for (topic, partition), offset in done.items():
@@ -377,8 +373,8 @@ class IngressProcessor:
         if size > self.max_bytes:
             self.metrics.too_large += 1
             raise _Reject(
-                DeadLetterReason.INVALID_VALUE,
-                f"{TOO_LARGE}: the record is {size} bytes uncompressed, more than the "
+                DeadLetterReason.RECORD_TOO_LARGE,
+                f"the record is {size} bytes uncompressed, more than the "
                 f"{self.max_bytes} a canonical topic accepts",
             )
         key = _DEDUP_PREFIX + source_bytes + b"\x00" + ce_id
@@ -470,7 +466,7 @@ class IngressProcessor:
         self.metrics.produce_failures += 1
         if unrouted:
             self.metrics.routed -= 1
-        self._dead(rec, DeadLetterReason.INVALID_VALUE, f"{PRODUCE_FAILED}: {text}", result)
+        self._dead(rec, DeadLetterReason.PRODUCE_FAILED, text, result)
         key = _dedup_key(rec)
         if key is not None:
             result.writes.append(StateWrite(DEDUP_TABLE, rec.partition, key, None))
@@ -480,8 +476,8 @@ class IngressProcessor:
         """The dead letter of a record whose processing raised even on its own."""
         result = BatchResult()
         self.metrics.received += 1
-        detail = f"{PROCESSING_ERROR}: {type(error).__name__}: {error}"
-        self._dead(rec, DeadLetterReason.INVALID_VALUE, detail, result)
+        detail = f"{type(error).__name__}: {error}"
+        self._dead(rec, DeadLetterReason.PROCESSING_ERROR, detail, result)
         return result
 
 

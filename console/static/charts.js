@@ -20,6 +20,6 @@
   chart.setOption({ animation: false, tooltip: { trigger: "axis" }, legend: { type: "scroll" }, xAxis: { type: "category", data: axis },
     yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }, series: series });
   var dl = echarts.init(document.getElementById("deadletter-chart"), null, { renderer: "svg" });
-  dl.setOption({ animation: false, tooltip: {}, xAxis: { type: "category", data: data.deadletters_by_reason.map(function (r) { return r.reason; }) },
+  dl.setOption({ animation: false, tooltip: {}, xAxis: { type: "category", data: data.deadletters_by_reason.map(function (r) { return r.label || r.reason; }) },
     yAxis: { type: "value" }, series: [{ type: "bar", data: data.deadletters_by_reason.map(function (r) { return r.n; }) }] });
 })();

@@ -79,6 +79,8 @@ async def prepare(settings: Settings, cfg: SimConfig) -> Catalogue:
         "case id",
         (),
         "Simulator probe: an ingress-pattern topic no platform owns (WRONG_TOPIC).",
+        replication_factor=settings.replication_factor,
+        min_insync_replicas=settings.min_insync_replicas,
     )
     await ensure_topics(settings.bootstrap, [*catalogue.specs(), stray])
     for platform_id in ids:

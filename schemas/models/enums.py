@@ -95,3 +95,10 @@ class DeadLetterReason(StrEnum):
     PERSONAL_DATA = "PERSONAL_DATA"
     """Added in DeadLetterRecord v2: the record carried personal data in clear; its original
     bytes are not kept (only a digest), its detail names the field with the value masked."""
+    RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
+    """Added in DeadLetterRecord v3 / DeadLetterNotice v2: the record, uncompressed, is larger
+    than a canonical topic accepts (it arrived compressed, or through a larger topic)."""
+    PRODUCE_FAILED = "PRODUCE_FAILED"
+    """v3: the broker refused the routed copy (not authorised, too large, retries exhausted)."""
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+    """v3: processing the record raised (a defect, not the record's fault); detail names it."""

@@ -93,6 +93,16 @@ async def test_conductor_names(tmp_path: Path) -> None:
     compat.conductor_flag_changes(conductor)  # must not raise outside a running worker
 
 
+async def test_leader_topic_name_is_the_one_faust_s_leader_assignor_declares(
+    tmp_path: Path,
+) -> None:
+    app = _app(tmp_path)
+    assert compat.leader_topic_name(app) == app._leader_assignor._leader_topic_name
+    assert app._leader_assignor._leader_topic.partitions == 1
+    app.conf.topic_disable_leader = True
+    assert compat.leader_topic_name(app) is None
+
+
 async def test_consumer_offsets(tmp_path: Path) -> None:
     consumer = _app(tmp_path).consumer
     assert hasattr(compat.read_offsets(consumer), "get")

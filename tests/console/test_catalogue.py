@@ -51,6 +51,25 @@ def test_enum_values_and_rule_titles_are_shown_in_chinese() -> None:
     assert "Platform signs" in rule_title("COMPLAINT_ACKNOWLEDGE", "SAMR-20", "en")
 
 
+def test_every_dead_letter_reason_has_a_chinese_and_an_english_sentence() -> None:
+    from schemas.models import DeadLetterReason
+    from schemas.reason_texts import REASON_TEXTS, reason_text
+
+    assert set(REASON_TEXTS) == set(DeadLetterReason)
+    ids = _catalogue_ids()
+    for reason in DeadLetterReason:
+        en = reason_text(reason)
+        assert en in ids and en != reason.value, reason
+        assert translate(en, "en") == en and translate(en) != en
+    assert translate(reason_text("PROCESSING_ERROR")) == "处理出错（监管局一侧的故障）"
+    assert reason_text("NOT_A_REASON") == "NOT_A_REASON"
+    from console.views import _reason_labels  # the platforms page's dead-letter chart
+
+    rows = [{"reason": "PERSONAL_DATA", "n": 2}]
+    assert _reason_labels(rows, "zh-CN")[0]["label"] == "含明文个人信息"
+    assert _reason_labels(rows, "en") == [{**rows[0], "label": "Personal data in clear"}]
+
+
 def _facts() -> list[Applied]:
     filed = ComplaintFiled(
         event_id="f1",

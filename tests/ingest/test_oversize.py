@@ -16,7 +16,7 @@ import pytest
 
 from clients.publisher import PlatformPublisher
 from schemas.families import CaseFamily
-from schemas.models import ComplaintAcknowledged, DeadLetterRecord
+from schemas.models import ComplaintAcknowledged, DeadLetterReason, DeadLetterRecord
 from streams.cloudevents_headers import header_dict
 from streams.limits import MAX_MESSAGE_BYTES, record_batch_bytes
 from streams.registry import add_platform
@@ -167,6 +167,6 @@ async def _scenario(settings: Settings, catalogue: Catalogue, worker: Any) -> No
     for letter in (random_letter, squeezed_letter):
         assert letter.original_value is None and "sha256" in letter.detail  # digest form
         assert letter.original_topic == topic
-    assert "RECORD_TOO_LARGE" in squeezed_letter.detail
+    assert squeezed_letter.reason is DeadLetterReason.RECORD_TOO_LARGE
     assert [h.key for h in squeezed_letter.original_headers] == [k for k, _ in record(squeezed)[2]]
     assert m.digest_only == 2 and m.too_large == 1

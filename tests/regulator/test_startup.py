@@ -4,6 +4,7 @@ agent does not consume a topic it subscribes to (``/health`` 503, with which).""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -84,6 +85,38 @@ async def test_a_missing_or_unassigned_source_topic_is_a_readiness_problem() -> 
     whole = held | {TP("t-by-subject", 0), TP("t-by-subject", 1)}
     good = _App(_Consumer(whole), _Cluster({"t.cases": 4, "t-by-subject": 4}), sources)
     assert await _problems(good) == []
+
+
+async def test_an_unassigned_topic_resubscribes_a_cluster_that_does_not_answer_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two failed checks in a row resubscribe (a group rejoin); a broker that does not answer
+    makes the worker not ready, but resubscribing then would only restart the rebalance of a
+    group whose coordinator moved with the lost broker."""
+    from streams import compat
+
+    flagged: list[object] = []
+    monkeypatch.setattr(compat, "conductor_flag_changes", flagged.append)
+    sources = {"cases": ["t.cases"], "by_subject": ["t-by-subject"]}
+    held = {TP("t.cases", 0)}
+    unassigned = _App(_Consumer(held), _Cluster({"t.cases": 4, "t-by-subject": 4}), sources)
+    unassigned.topics = "conductor"  # type: ignore[attr-defined]
+    readiness = Readiness()
+    for _ in range(4):
+        assert await readiness.check(unassigned)
+    assert readiness.resubscriptions == 2 and flagged == ["conductor", "conductor"]
+
+    class _Down:
+        async def fetch_all_metadata(self) -> None:
+            raise ConnectionError("node 2 is gone")
+
+    down = _App(_Consumer(held), _Cluster({}), sources)
+    down.topics = "conductor"  # type: ignore[attr-defined]
+    down.producer = SimpleNamespace(_ensure_producer=lambda: SimpleNamespace(client=_Down()))
+    quiet = Readiness()
+    for _ in range(4):
+        assert (await quiet.check(down))[0].startswith("readiness check failed: ConnectionError")
+    assert quiet.resubscriptions == 0 and quiet.failed_checks == 0 and not quiet.ready
 
 
 def test_health_is_503_with_the_problems_until_ready() -> None:

@@ -8,6 +8,7 @@ import yaml
 
 from agents.core.policy import DEFAULT_POLICY_PATH
 from agents.scorecard import DEFAULT_SIGNALS_PATH
+from devtools.simulator.malformed import NOT_SIMULATED
 from devtools.simulator.model import ExpectedAlert
 from schemas.models import ALERT_TYPES, DeadLetterReason, ViolationCode
 
@@ -44,5 +45,9 @@ def missing_coverage(alerts: Iterable[ExpectedAlert], dead_letters: Iterable[str
     rules = {a.rule_id for a in alerts}
     missing += [f"signal {r}" for r in sorted(signal_rule_ids() - rules)]
     seen = set(dead_letters)
-    missing += [f"dead letter {r.value}" for r in DeadLetterReason if r.value not in seen]
+    missing += [
+        f"dead letter {r.value}"
+        for r in DeadLetterReason
+        if r.value not in seen and r not in NOT_SIMULATED
+    ]
     return missing
