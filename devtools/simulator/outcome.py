@@ -301,4 +301,5 @@ class ExpectedOutcome:
             "activity": {pid: card.to_json() for pid, card in sorted(self.activity.items())},
             "scorecards": self.scorecards(),
             "weekly_complaints": dict(sorted(self.weekly.items())),
+            "deliveries": self.deliveries.to_json(),
         }
