@@ -196,8 +196,8 @@ async def _demo(
             )
             phase("comparing the inboxes and notifications…")
             deliveries = await check_deliveries(
-                settings, catalogue, sim.outcome.deliveries, receivers.channels,
-                received=receivers.received,
+                settings, catalogue, sim.outcome.deliveries, expected_alerts,
+                receivers.channels, received=receivers.received,
             )  # fmt: skip
     finally:
         await receivers.stop()

@@ -19,7 +19,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from devtools.simulator.inbox_predict import INTERVIEW_NOTICE, DeliveryPrediction, notice_kind
+from devtools.simulator.inbox_predict import (
+    INTERVIEW_NOTICE,
+    DeliveryPrediction,
+    notice_kind,
+    predicted_notifications,
+)
+from devtools.simulator.model import ExpectedAlert
 from schemas.models import NotificationDelivered, NotificationFailed, NotifyChannel
 from streams.cloudevents_headers import CE_ID, CE_TYPE
 from streams.codec import DecodeError, EventCodec
@@ -171,12 +177,15 @@ async def check_deliveries(
     settings: Settings,
     catalogue: Catalogue,
     prediction: DeliveryPrediction,
+    alerts: Iterable[ExpectedAlert],
     channels: Collection[NotifyChannel],
     timeout: float = 60.0,
     received: Callable[[], Mapping[str, int]] | None = None,
 ) -> DeliveryCheck:
     """Read every inbox and the delivery log until they hold the predicted counts (or
-    ``timeout``), and compare. ``received``: the local receivers' counts per delivery id."""
+    ``timeout``), and compare. ``alerts``: the expected alerts, in the order predicted (the
+    notifications are planned from them); ``received``: the local receivers' counts per
+    delivery id."""
     expected_inbox = {p: dict(sorted(c.items())) for p, c in prediction.inbox.items() if c}
     inbox_ids: dict[str, dict[str, set[bytes]]] = {}
     by_topic = {catalogue.inbox(p): p for p in prediction.inbox}
@@ -203,7 +212,7 @@ async def check_deliveries(
         timeout,
     )
 
-    want = prediction.delivered(channels)
+    want = predicted_notifications(alerts, prediction.platforms, channels)
     codec = EventCodec()
     log: dict[str, NotificationDelivered | NotificationFailed] = {}
 

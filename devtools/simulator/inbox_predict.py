@@ -37,7 +37,9 @@ __all__ = [
     "NOTIFIED_EVENTS",
     "DeliveryPrediction",
     "Notification",
+    "NotificationPlanner",
     "notice_kind",
+    "predicted_notifications",
 ]
 
 NOTICE_OF_ALERT: dict[str, str] = {
@@ -102,15 +104,78 @@ class Notification:
         return (self.alert_id, self.recipient, self.channel.value)
 
 
+class NotificationPlanner:
+    """The notifications of each alert, in the order the alerts are predicted (an interview's
+    id counts the platform's recommendations so far)."""
+
+    def __init__(self, platforms: Iterable[str]) -> None:
+        self.platforms = frozenset(platforms)
+        self._interviews: Counter[str] = Counter()
+
+    def plan(self, a: ExpectedAlert) -> list[Notification]:
+        ident = self.alert_id(a)
+        if ident is None:
+            return []
+        office_c, department_c, leader_c = contacts(
+            a.platform_id if a.platform_id in self.platforms else BUREAU_WIDE
+        )
+        by_unit = {"office": office_c, "department": department_c, "leader": leader_c}
+        units = list(UNITS_BY_LEVEL.get(a.level, ()))
+        if a.rule_id in OFFICE_TOO_FOR and "office" not in units:
+            units.insert(0, "office")
+        out: list[Notification] = []
+        seen: set[str] = set()
+        for unit in units:
+            for contact in by_unit[unit]:
+                if contact in seen:
+                    continue
+                seen.add(contact)
+                channel = NotifyChannel.EMAIL if "@" in contact else NotifyChannel.WEBHOOK
+                out.append(
+                    Notification(
+                        ident, a.kind, a.rule_id, a.platform_id, a.level.value, contact, channel
+                    )
+                )
+        return out
+
+    def alert_id(self, a: ExpectedAlert) -> str | None:
+        """The alert id of a notified alert (None: the policy notifies nobody of it)."""
+        if a.kind == "InterviewRecommended":
+            self._interviews[a.platform_id] += 1
+            n = self._interviews[a.platform_id]
+            return _derive("alert", a.rule_id, a.mark, a.platform_id, str(n))
+        notified = a.kind in NOTIFIED_EVENTS or (
+            a.kind == "SlaBreached" and a.level in NOTIFIED_BREACH_LEVELS
+        )
+        if not notified:
+            return None
+        return _derive("alert", a.rule_id, a.mark, a.subject, _iso(a.due_at))
+
+
+def predicted_notifications(
+    alerts: Iterable[ExpectedAlert],
+    platforms: Iterable[str],
+    channels: Collection[NotifyChannel] = tuple(NotifyChannel),
+) -> list[Notification]:
+    """Every delivery a notifier with ``channels`` configured makes for ``alerts`` (in the
+    order predicted; receivers healthy). A contact on a channel not configured is reached by
+    nobody."""
+    planner = NotificationPlanner(platforms)
+    return [n for a in alerts for n in planner.plan(a) if n.channel in channels]
+
+
 class DeliveryPrediction:
-    """Inbox notices per platform and notifications, fed by :class:`ExpectedOutcome`."""
+    """Inbox notices per platform and notification counts, fed by :class:`ExpectedOutcome`
+    (counters only: memory does not grow with the run; the deliveries themselves are
+    :func:`predicted_notifications` of the expected alerts)."""
 
     def __init__(self, platforms: Iterable[str]) -> None:
         self.platforms = frozenset(platforms)
         """The registered platforms (only they have an inbox)."""
         self.inbox: dict[str, Counter[str]] = {p: Counter() for p in sorted(self.platforms)}
-        self.notifications: list[Notification] = []
-        self._interviews: Counter[str] = Counter()
+        self.notified: Counter[tuple[str, str, str]] = Counter()
+        """(channel, alert kind, recipient) → deliveries."""
+        self._planner = NotificationPlanner(self.platforms)
 
     # feeding -----------------------------------------------------------------------------
     def send(self, s: Send) -> None:
@@ -130,42 +195,8 @@ class DeliveryPrediction:
         notice = NOTICE_OF_ALERT.get(a.kind)
         if notice is not None:
             self._notice(a.platform_id, notice)
-        ident = self.alert_id(a)
-        if ident is None:
-            return
-        office_c, department_c, leader_c = contacts(
-            a.platform_id if a.platform_id in self.platforms else BUREAU_WIDE
-        )
-        by_unit = {"office": office_c, "department": department_c, "leader": leader_c}
-        units = list(UNITS_BY_LEVEL.get(a.level, ()))
-        if a.rule_id in OFFICE_TOO_FOR and "office" not in units:
-            units.insert(0, "office")
-        seen: set[str] = set()
-        for unit in units:
-            for contact in by_unit[unit]:
-                if contact in seen:
-                    continue
-                seen.add(contact)
-                channel = NotifyChannel.EMAIL if "@" in contact else NotifyChannel.WEBHOOK
-                self.notifications.append(
-                    Notification(
-                        ident, a.kind, a.rule_id, a.platform_id, a.level.value, contact, channel
-                    )
-                )
-
-    def alert_id(self, a: ExpectedAlert) -> str | None:
-        """The alert id of a notified alert (None: the policy notifies nobody of it). An
-        interview's id counts the platform's recommendations, so call once per alert."""
-        if a.kind == "InterviewRecommended":
-            self._interviews[a.platform_id] += 1
-            n = self._interviews[a.platform_id]
-            return _derive("alert", a.rule_id, a.mark, a.platform_id, str(n))
-        notified = a.kind in NOTIFIED_EVENTS or (
-            a.kind == "SlaBreached" and a.level in NOTIFIED_BREACH_LEVELS
-        )
-        if not notified:
-            return None
-        return _derive("alert", a.rule_id, a.mark, a.subject, _iso(a.due_at))
+        for n in self._planner.plan(a):
+            self.notified[(n.channel.value, n.kind, n.recipient)] += 1
 
     def _notice(self, platform_id: str, kind: str) -> None:
         counts = self.inbox.get(platform_id)
@@ -173,25 +204,29 @@ class DeliveryPrediction:
             counts[kind] += 1
 
     # output ------------------------------------------------------------------------------
-    def delivered(self, channels: Collection[NotifyChannel]) -> list[Notification]:
-        """The deliveries a notifier with ``channels`` configured makes (receivers healthy);
-        a contact on a channel that is not configured is reached by nobody."""
-        return [n for n in self.notifications if n.channel in channels]
-
     def inbox_totals(self) -> dict[str, int]:
         return {p: sum(c.values()) for p, c in self.inbox.items() if c}
 
     def to_json(self, channels: Collection[NotifyChannel] = tuple(NotifyChannel)) -> dict[str, Any]:
-        made = self.delivered(channels)
+        on = {c.value for c in channels}
+        made = Counter({k: n for k, n in self.notified.items() if k[0] in on})
+        planned = sum(self.notified.values())
+
+        def by(i: int) -> dict[str, int]:
+            out: Counter[str] = Counter()
+            for key, n in made.items():
+                out[key[i]] += n
+            return dict(sorted(out.items()))
+
         return {
             "inbox": {p: dict(sorted(c.items())) for p, c in self.inbox.items() if c},
             "notifications": {
-                "channels": sorted(c.value for c in channels),
-                "planned": len(self.notifications),
-                "delivered": len(made),
-                "unreachable": len(self.notifications) - len(made),
-                "by_channel": dict(sorted(Counter(n.channel.value for n in made).items())),
-                "by_kind": dict(sorted(Counter(n.kind for n in made).items())),
-                "by_recipient": dict(sorted(Counter(n.recipient for n in made).items())),
+                "channels": sorted(on),
+                "planned": planned,
+                "delivered": sum(made.values()),
+                "unreachable": planned - sum(made.values()),
+                "by_channel": by(0),
+                "by_kind": by(1),
+                "by_recipient": by(2),
             },
         }

@@ -7,7 +7,7 @@ triples must be the predicted ones."""
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -25,6 +25,7 @@ from devtools.simulator.inbox_predict import (
     UNITS_BY_LEVEL,
     DeliveryPrediction,
     notice_kind,
+    predicted_notifications,
 )
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.platforms import coverage
@@ -108,16 +109,22 @@ def test_predicted_notifications_are_what_the_notifier_plans(cfg: SimConfig) -> 
                 planned.add((d.alert.alert_id, d.recipient.contact, d.channel.value))
                 delivery_ids.add(d.delivery_id)
     prediction = sim.outcome.deliveries
-    predicted = [n for n in prediction.notifications if n.kind != InterviewRecommended.EVENT_NAME]
+    every = predicted_notifications(alerts, prediction.platforms)
+    predicted = [n for n in every if n.kind != InterviewRecommended.EVENT_NAME]
     assert {n.key() for n in predicted} == planned
     assert {n.delivery_id for n in predicted} == delivery_ids
     assert len(predicted) == len(planned), "one delivery per alert, recipient and channel"
     kinds = {n.kind for n in predicted}
     assert kinds == {"SlaBreached", "EscalationRaised"}, kinds
     assert {n.channel for n in predicted} == set(NotifyChannel)
-    # a notifier with only a webhook reaches nobody by e-mail
-    only_hook = prediction.delivered({NotifyChannel.WEBHOOK})
+    # the outcome's counters are those deliveries; with only a webhook, nobody by e-mail
+    counted = prediction.to_json()["notifications"]
+    assert counted["planned"] == counted["delivered"] == len(every)
+    assert counted["by_channel"] == dict(sorted(Counter(n.channel.value for n in every).items()))
+    only_hook = predicted_notifications(alerts, prediction.platforms, {NotifyChannel.WEBHOOK})
     assert only_hook and {n.channel for n in only_hook} == {NotifyChannel.WEBHOOK}
+    hooked = prediction.to_json({NotifyChannel.WEBHOOK})["notifications"]
+    assert hooked["delivered"] == len(only_hook) < hooked["planned"] and hooked["unreachable"]
 
 
 def test_inbox_notices_add_up_to_the_outcomes_inbox_counts() -> None:
