@@ -11,6 +11,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from audit.html_roster import roster_section
 from audit.metrics import SETTLEMENT_TARGET
 from audit.svg import breaches_chart, compliance_chart, settlement_chart
 
@@ -371,6 +372,7 @@ def render_html(report: dict[str, Any]) -> str:
         _charts(report),
         _platforms(report),
         _signals(report),
+        roster_section(report, _table),
         _cases(report),
         _replay(report),
     ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from agents.core.roster import Roster
 from agents.core.routing import AlertRouter
 from agents.roster import TopicTail
 from schemas.models import (
@@ -60,8 +62,30 @@ class SideLogs:
         elif isinstance(event, NotificationFailed):
             self.failed.append(event)
 
+    def owners(self) -> list[dict[str, Any]]:
+        """Per platform on the roster: who covers it at the instant, and the deliveries and
+        failures of the notifications about it."""
+        roster = Roster(tuple(self.assignments))
+        at = datetime.fromtimestamp(self.until_ms / 1000, UTC)
+        delivered = Counter(d.platform_id for d in self.delivered)
+        failed = Counter(f.platform_id for f in self.failed)
+        out = []
+        for platform in sorted(roster.platforms() | set(delivered) | set(failed)):
+            entry = roster.covering(platform, at)
+            out.append({
+                "platform_id": platform,
+                "office": None if entry is None else entry.office,
+                "department": None if entry is None else entry.department,
+                "leader": None if entry is None else entry.leader,
+                "effective_from": None if entry is None else entry.effective_from.isoformat(),
+                "notifications_delivered": delivered[platform],
+                "notifications_failed": failed[platform],
+            })  # fmt: skip
+        return out
+
     def as_json(self) -> dict[str, Any]:
         return {
+            "owners": self.owners(),
             "roster_assignments": len(self.assignments),
             "platforms_on_roster": len({a.platform_id for a in self.assignments}),
             "alerts_routed": sum(self.routed.values()),

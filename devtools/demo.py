@@ -4,7 +4,8 @@ Starts or reuses the local broker, creates a fresh topic prefix (``demo-<timesta
 registers the simulated platforms, starts a ``regbus worker --clock external`` subprocess,
 publishes the simulator's month in simulated-time slices while a live view shows the alerts
 by supervision level, then compares what the system raised — alerts, dead letters, and the
-regulator agent's per-platform and per-category scorecards read from the worker's HTTP API —
+regulator agent's per-platform and per-category scorecards read from the worker's HTTP API,
+each platform's inbox and the notifier's deliveries to local receivers —
 with the simulator's own prediction, replays the log into the audit report and prints a
 summary. Ctrl-C stops
 everything (the worker too). See docs/demo.md.
@@ -26,9 +27,11 @@ from rich.live import Live
 from agents.api_auth import Role, TokenStore
 from agents.runtime import tune_gc
 from devtools.console_process import ConsoleProcess
+from devtools.notify_receivers import LocalReceivers
 from devtools.simulator.config import SimConfig
 from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from devtools.simulator.generator import Simulation
+from devtools.simulator.inbox_check import DeliveryCheck, check_deliveries, summary_text
 from devtools.simulator.live import LiveView
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.publish import RouteWatch, prepare, publish_simulation
@@ -140,7 +143,10 @@ async def _demo(
     # their changelogs: it reads nothing new, and answers the scorecard queries.
     # The API needs a token: the demo gives itself a regulator token in the worker's state dir.
     api_token = TokenStore(settings.state_dir).create("demo", Role.REGULATOR)
-    holder.worker = WorkerProcess(settings, out / "worker.log", holder.web_port).start()
+    receivers = await LocalReceivers().start()  # escalations reach a local robot and mailbox
+    holder.worker = WorkerProcess(
+        settings, out / "worker.log", holder.web_port, env=receivers.env()
+    ).start()
     api = f"http://127.0.0.1:{holder.web_port}"
     console.print(f"worker HTTP API: {api}/")
     holder.console = ConsoleProcess(settings, out / "console.log", _free_port()).start()
@@ -188,7 +194,13 @@ async def _demo(
             system_cards, card_diff = await wait_for_match(
                 api, cards["subjects"], first, last, SCORECARD_TIMEOUT, token=api_token
             )
+            phase("comparing the inboxes and notifications…")
+            deliveries = await check_deliveries(
+                settings, catalogue, sim.outcome.deliveries, expected_alerts,
+                receivers.channels, received=receivers.received,
+            )  # fmt: skip
     finally:
+        await receivers.stop()
         ticker.cancel()
         alert_file.close()
         watching.cancel()
@@ -212,10 +224,12 @@ async def _demo(
         )
     report = await _audit_report(settings, out) if audit else None
     _print_summary(sim, watch, result, system_cards, card_diff, report, done)
+    console.print(summary_text(deliveries))
     _write_summary(
-        out / SUMMARY, settings, cfg, sim, watch, result, system_cards, card_diff, report
-    )
-    return 0 if result.ok and not card_diff else 1
+        out / SUMMARY, settings, cfg, sim, watch, result, system_cards, card_diff, report,
+        deliveries,
+    )  # fmt: skip
+    return 0 if result.ok and not card_diff and deliveries.ok else 1
 
 
 def _predicted(alerts: list[ExpectedAlert]) -> int:
@@ -349,6 +363,7 @@ def _write_summary(
     system_cards: dict[str, Counts],
     card_diff: list[str],
     report: dict[str, Any] | None,
+    deliveries: DeliveryCheck | None = None,
 ) -> None:
     cards = sim.outcome.scorecards()
     summary = {
@@ -359,7 +374,7 @@ def _write_summary(
             "alerts_by_rule": dict(sorted(watch.by_rule.items())),
             "dead_letters": dict(sorted(watch.dead_letters.items())),
         },
-        "match": result.ok and not card_diff,
+        "match": result.ok and not card_diff and (deliveries is None or deliveries.ok),
         "alerts_match": result.ok,
         "missing": [list(map(str, m)) for m in result.missing[:50]],
         "unexpected": [list(map(str, u)) for u in result.unexpected[:50]],
@@ -372,6 +387,7 @@ def _write_summary(
             "system": system_cards,
         },
         "audit_report": None if report is None else report["_path"],
+        "deliveries": None if deliveries is None else deliveries.to_json(),
     }
     path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     console.print(f"summary: {path}")

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from streams.settings import Settings
@@ -23,18 +23,22 @@ class WorkerProcess:
         log_path: Path,
         web_port: int | None = None,
         args: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         """``args``: the worker's own options (web, store…); default: an in-memory store and
-        the HTTP API on ``web_port``, or none."""
+        the HTTP API on ``web_port``, or none. ``env``: more environment (e.g. notifier
+        endpoints)."""
         self.settings = settings
         self.log_path = log_path
         self.web_port = web_port
         self.args = list(args) if args is not None else None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.env = dict(env or {})
 
     def start(self) -> WorkerProcess:
         env = dict(os.environ)
         env.update(self.settings.to_env())
+        env.update(self.env)
         web = ["--no-web"] if self.web_port is None else ["--web-port", str(self.web_port)]
         args = self.args if self.args is not None else web
         cmd = [

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devtools.simulator.config import SimConfig
+from devtools.simulator.inbox_predict import DeliveryPrediction
 from devtools.simulator.model import ExpectedAlert, Send, Sender
 from devtools.simulator.oracle import CaseOracle
 from devtools.simulator.platforms import BUREAU_WIDE, owners
@@ -138,6 +139,8 @@ class ExpectedOutcome:
         self.cohorts = CohortCards(*compared_range(cfg.start, cfg.days))
         self.signals = SignalFold(cfg.grid, self._platform_alert)
         self.interviews = InterviewFold(self._platform_alert)
+        self.deliveries = DeliveryPrediction(self.activity)
+        """Inbox notices by kind per platform, and the notifications (inbox_predict)."""
 
     # alerts --------------------------------------------------------------------------------
     def _owned(self, a: ExpectedAlert) -> ExpectedAlert:
@@ -155,6 +158,7 @@ class ExpectedOutcome:
         self._sink(a)
 
     def _tally(self, a: ExpectedAlert) -> None:
+        self.deliveries.alert(a)
         self.alerts[a.kind] += 1
         self.by_rule[f"{a.rule_id}/{a.mark}"] += 1
         self.by_level[a.level.value] += 1
@@ -176,6 +180,7 @@ class ExpectedOutcome:
 
     # sends and cases -----------------------------------------------------------------------
     def send(self, s: Send) -> None:
+        self.deliveries.send(s)
         self.senders[s.sender.value] += 1
         if s.raw is not None:
             if s.raw.reason is None:
@@ -296,4 +301,5 @@ class ExpectedOutcome:
             "activity": {pid: card.to_json() for pid, card in sorted(self.activity.items())},
             "scorecards": self.scorecards(),
             "weekly_complaints": dict(sorted(self.weekly.items())),
+            "deliveries": self.deliveries.to_json(),
         }

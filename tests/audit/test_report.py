@@ -122,3 +122,61 @@ def test_the_page_counts_agree_and_say_what_they_leave_out(report, monkeypatch) 
     # a replay without the dead-letter topic says whose dead letters it counted
     assert "replayed case agents only" in page
     assert s["dead_letters_by_source"]["topic_read"] is False
+
+
+def test_the_page_shows_the_roster_owners_and_every_delivery_and_failure(report) -> None:
+    """The roster / notification section: owners per platform at the instant, deliveries by
+    channel, each failed delivery with its reason; and it says so when the topics were not
+    read. The JSON twin carries the same (validated against the schema)."""
+    from datetime import datetime
+
+    from audit.side_logs import SideLogs
+    from schemas.models import Level, NotificationDelivered, NotificationFailed, NotifyChannel
+    from tests.notify.helpers import T0, assignment, escalation
+
+    none_read = render_html(report)
+    assert '<section id="roster">' in none_read and "Not read" in none_read
+    side = SideLogs(until_ms=int((T0 + timedelta(days=1)).timestamp() * 1000))
+    side._keep(assignment("acme", office="HD-ZGC", leader="WANG-JU"))
+    side._keep(assignment("other", office="HD-XSQ", department="FOOD_SAFETY", leader="LI-JU"))
+    side._keep(assignment("later", effective_from=T0 + timedelta(days=5)))  # not yet in force
+    alert = escalation(1)
+    common = {
+        "case_id": alert.case_id, "platform_id": "acme", "occurred_at": T0, "rule_id":
+        alert.rule_id, "level": Level.LEADERSHIP, "alert_id": alert.alert_id,
+    }  # fmt: skip
+    side._keep(NotificationDelivered(event_id="n1", delivery_id="d1", channel=NotifyChannel.WEBHOOK,
+                                     recipient="zhang.wei", attempts=1, **common))  # fmt: skip
+    side._keep(NotificationFailed(event_id="n2", delivery_id="d2", channel=NotifyChannel.EMAIL,
+                                  recipient="wang.ju@hd.example.cn", attempts=4,
+                                  reason="HTTP 503 <retry>", **common))  # fmt: skip
+    later = {**common, "occurred_at": datetime(2030, 1, 1, tzinfo=T0.tzinfo)}
+    side._keep(NotificationDelivered(event_id="n3", delivery_id="d3", channel=NotifyChannel.EMAIL,
+                                     recipient="x@hd.example.cn", attempts=1, **later))  # fmt: skip
+    side.route(alert)
+    with_side = {**report, "roster_and_notifications": side.as_json()}
+    schema = json.loads((PROJECT_ROOT / "docs" / "audit-report.schema.json").read_text())
+    jsonschema.validate(with_side, schema)
+    owners = {o["platform_id"]: o for o in with_side["roster_and_notifications"]["owners"]}
+    assert owners["acme"]["office"] == "HD-ZGC" and owners["acme"]["notifications_failed"] == 1
+    assert owners["later"]["office"] is None  # its entry takes effect after the instant
+
+    page = render_html(with_side)
+    root = ET.fromstring(page.split("\n", 1)[1])
+    (section,) = [el for el in root.iter() if el.get("id") == "roster"]
+    text = "".join(section.itertext())
+
+    def tag(el: ET.Element) -> str:
+        return el.tag.rsplit("}", 1)[-1]
+
+    rows = {
+        tuple("".join(td.itertext()) for td in tr.iter() if tag(td) == "td")[:4]
+        for tr in section.iter()
+        if tag(tr) == "tr"
+    }
+    assert ("acme", "HD-ZGC", "CONSUMER_PROTECTION", "WANG-JU") in rows
+    assert ("other", "HD-XSQ", "FOOD_SAFETY", "LI-JU") in rows
+    assert "no roster entry in force" in text
+    assert "delivered by webhook" in text and "delivered by email" not in text  # n3 is after T
+    assert "wang.ju@hd.example.cn" in text and "HTTP 503 <retry>" in text  # escaped, shown
+    assert "alerts without an owner" in text

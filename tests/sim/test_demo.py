@@ -48,6 +48,12 @@ def test_short_demo_matches_its_prediction_and_writes_the_report(bootstrap, tmp_
     assert "scorecards of 2026-09-18 – 2026-09-20 equal the simulator's" in output
     assert summary["expected"]["total"] > 50
     assert "exactly the" in output and "alerts the simulator predicted" in output
+    # every inbox and every notification as predicted; local receivers got each one once
+    deliveries = summary["deliveries"]
+    assert deliveries["match"] is True, deliveries
+    assert deliveries["inbox"]["system"] == deliveries["inbox"]["expected"]
+    sent = deliveries["notifications"]
+    assert sent["delivered"] == sent["expected"] > 0 and sent["received_twice"] == 0, sent
     report = summary["audit_report"]
     if report is not None:  # the audit package is another issue; the demo runs without it
         assert Path(report).is_file()
