@@ -176,15 +176,23 @@ def _rewind_uncommitted_after_rebalance(app: Any, catalogue: Catalogue) -> None:
 def _attach_parts(
     app: Any, settings: Settings, catalogue: Catalogue, options: WorkerOptions
 ) -> WorkerParts:
-    from agents import auditor, cases, clock, ingress, notifier, regulator, roster, web
+    from agents import auditor, campaigns, cases, clock, ingress, notifier, regulator, roster, web
 
     parts = WorkerParts(app, settings, catalogue, options)
     parts.ingress, parts.ingress_watcher = ingress.attach(app, settings, catalogue, options)
     parts.case_processors = cases.attach(app, settings, catalogue, options)
     parts.regulator = regulator.attach(app, catalogue, options, parts.case_processors)
     roster.attach(app, settings, catalogue, parts)
+    from agents import enforcement  # issue 18: the platforms' enforcement records
+
+    parts.enforcement = enforcement.attach(app, settings, catalogue, parts)
+    from agents import early_signals, rule_changes  # issue 18: 未诉先办 signal, rule changes
+
+    parts.early_signals = early_signals.attach(app, catalogue, options, parts)
+    parts.rule_changes = rule_changes.attach(app, catalogue, options, parts)
     parts.notifier = notifier.attach(app, settings, catalogue, options, parts)
     auditor.attach(app, settings, catalogue, options)
+    parts.campaigns = campaigns.attach(app, catalogue, options)
     if options.clock == "wall":
         clock.attach_wall_clock(app, catalogue, options.tick_interval)
     if options.web_enabled:

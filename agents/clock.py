@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streams.codec import EventCodec
-from streams.ticks import tick_records
+from streams.ticks import governance_tick_records, tick_records
 from streams.topics import Catalogue
 
 
@@ -21,7 +21,9 @@ def attach_wall_clock(app: Any, catalogue: Catalogue, interval: float) -> None:
     @app.timer(interval, on_leader=True, name="regbus.wall_clock")
     async def wall_clock() -> None:
         now = datetime.now(UTC)
-        for topic, partition, key, value, headers in tick_records(catalogue, now, codec):
+        records = tick_records(catalogue, now, codec)
+        records += governance_tick_records(catalogue, now, codec)
+        for topic, partition, key, value, headers in records:
             app.topic(topic, key_serializer="raw", value_serializer="raw").send_soon(
                 key=key, value=value, partition=partition, headers=headers
             )

@@ -12,8 +12,10 @@ from streams.topics import Catalogue
 
 if TYPE_CHECKING:
     from agents.alert_ring import AlertRing
+    from agents.campaigns import Campaigns
     from agents.cases import CaseProcessor
     from agents.core.routing import AlertRouter
+    from agents.enforcement import EnforcementProcessor
     from agents.ingress import IngressProcessor, RegistryWatcher
     from agents.notifier import Notifier, NotifierSettings
     from agents.regulator import Regulator
@@ -60,4 +62,11 @@ class WorkerParts:
     alert_ring: AlertRing | None = None
     roster_router: AlertRouter | None = None
     notifier: Notifier | None = None
+    campaigns: Campaigns | None = None
+    early_signals: Any = None
+    """agents.early_signals.EarlySignalProcessor (the 未诉先办 refund signal)."""
+    rule_changes: Any = None
+    """agents.rule_changes.RuleChangesProcessor (``/platforms/{id}/rules``)."""
     readiness: Readiness = field(default_factory=Readiness)
+    enforcement: EnforcementProcessor | None = None
+    """The enforcement records (interviews, orders to correct, penalties; issue 18)."""

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agents.core import rates as core_rates
 from agents.core.calendar import SHANGHAI
 from agents.core.complaint import ComplaintStatus, transition
+from agents.core.early_signal import RefundRejectionPolicy
 from agents.core.errors import IllegalTransitionError
 from agents.core.ids import derive_id
 from schemas.models import (
@@ -242,6 +243,8 @@ class SignalsPolicy(_Frozen):
     keep_days: int = Field(gt=0)
     surge: SurgePolicy
     settlement: SettlementPolicy
+    refund_rejections: RefundRejectionPolicy = RefundRejectionPolicy()
+    """未诉先办: the early signal from refunds (agents/core/early_signal.py)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> SignalsPolicy:

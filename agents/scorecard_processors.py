@@ -95,7 +95,7 @@ _NOTE_FIELDS = (
     "channel", "category", "priority", "forwarded_by", "reason", "level", "outcome",
     "compensation_fen", "satisfaction", "amount_fen", "decision", "approved_amount_fen",
     "deadline", "new_deadline", "negative_list_item", "verified_by", "rule_id", "severity",
-    "due_at", "violation", "threshold_pct",
+    "due_at", "violation", "threshold_pct", "negative_list_code",
 )  # fmt: skip
 
 

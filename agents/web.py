@@ -31,7 +31,9 @@ import orjson
 from agents.alert_ring import AlertRing, RingEntry, fill_ring
 from agents.api_auth import Principal, Role, TokenStore, authenticate
 from agents.core import dump_state, load_state
+from agents.enforcement import RECORDS_TABLE, summary_of
 from agents.regulator import Regulator, TableIO
+from agents.rule_changes import OPENAPI_PATH as RULES_PATH
 from agents.scorecard import (
     CATEGORY_PREFIX,
     METRICS,
@@ -430,6 +432,10 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
     }
     route_table = f"cases-{CaseFamily.COMPLAINTS.value}"
     categories = {c.value for c in Category}
+    if parts.campaigns is not None:
+        from agents.campaigns import register_views
+
+        register_views(app, parts.campaigns, _json, _error, _routed)
 
     @app.page("/openapi.json")
     class OpenApiView(View):
@@ -480,11 +486,30 @@ def _register_views(app: Any, parts: WorkerParts, ring: AlertRing) -> None:
                 body = scorecard_view(id, _period(request), regulator)
                 if body is None:
                     return _error(self, 404, f"no scorecard for platform {id!r}")
+                body["enforcement"] = enforcement_view(id)
                 return _json(self, body)
 
             if id.startswith(CATEGORY_PREFIX) or not id:
                 return _error(self, 404, f"no platform {id!r}")
             return await _routed(self, request, "regulator-scorecards", id, answer)
+
+    enforcement_table = TableIO(app.tables[RECORDS_TABLE]) if RECORDS_TABLE in app.tables else None
+
+    def enforcement_view(platform_id: str) -> Any:
+        return None if enforcement_table is None else summary_of(enforcement_table, platform_id)
+
+    @app.page("/platforms/{id}/enforcement")
+    class PlatformEnforcementView(View):
+        async def get(self, request: Any, id: str) -> Any:
+            async def answer() -> Any:
+                body = enforcement_view(id)
+                if body is None:
+                    return _error(self, 404, f"no enforcement record for platform {id!r}")
+                return _json(self, body)
+
+            if id.startswith(CATEGORY_PREFIX) or not id:
+                return _error(self, 404, f"no platform {id!r}")
+            return await _routed(self, request, RECORDS_TABLE, id, answer)
 
     @app.page("/categories/{id}/scorecard")
     class CategoryScorecardView(View):
@@ -627,7 +652,7 @@ PRINCIPAL = "regbus.principal"
 OPEN_ON_LOOPBACK = frozenset({"/health", "/healthz", "/metrics"})
 OPEN_PATHS = frozenset({"/openapi.json", "/docs"})
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-_BUREAU_ONLY = ("/alerts", "/categories/")
+_BUREAU_ONLY = ("/alerts", "/categories/", "/campaigns")
 _VIEWS_SOURCE = "/bureau/worker-api"
 _privacy_topic: dict[int, Any] = {}
 
@@ -763,6 +788,14 @@ OPENAPI: dict[str, Any] = {
             "responses": {"200": _ok("Scorecard", "the scorecard"), "400": _ERROR, "404": _ERROR,
                           "503": _ERROR},
         }},
+        "/platforms/{id}/enforcement": {"get": {
+            "summary": "A platform's enforcement record: interviews (约谈), orders to correct "
+                       "(责令改正) open / closed / overdue, penalties and their total in fen",
+            "parameters": [_param("id", "path", "platform id", {"type": "string"}, True)],
+            "responses": {"200": _ok("Enforcement", "the record"), "404": _ERROR,
+                          "503": _ERROR},
+        }},
+        "/platforms/{id}/rules": RULES_PATH,  # agents/rule_changes.py (issue 18)
         "/categories/{id}/scorecard": {"get": {
             "summary": "A complaint category's scorecard over a window",
             "parameters": [_param("id", "path", "category, e.g. DELIVERY_GOODS_DAMAGE",
@@ -850,7 +883,20 @@ OPENAPI: dict[str, Any] = {
                                         "settlement_rate")}},
                           "targets": {"type": "object"},
                           "settlement_low_since": {"type": "string", "nullable": True},
-                          "signals_raised": {"type": "array", "items": {"type": "string"}}}},
+                          "signals_raised": {"type": "array", "items": {"type": "string"}},
+                          "enforcement": {"allOf": [{"$ref": "#/components/schemas/Enforcement"}],
+                                          "nullable": True}}},
+        "Enforcement": {"type": "object", "required": [
+            "platform_id", "interviews_held", "orders_open", "orders_closed", "orders_overdue",
+            "penalties", "penalty_total_fen"], "properties": {
+            "platform_id": {"type": "string"},
+            **{n: {"type": "integer"} for n in (
+                "interviews_recommended_open", "interviews_held", "interviews_concluded",
+                "orders_open", "orders_closed", "orders_overdue", "penalties",
+                "penalty_total_fen", "refused_events")},
+            "interviews": {"type": "array", "items": {"type": "object"}},
+            "orders": {"type": "array", "items": {"type": "object"}},
+            "penalty_decisions": {"type": "array", "items": {"type": "object"}}}},
         "Case": {"type": "object", "required": ["case_id", "timeline"], "properties": {
             "case_id": {"type": "string"},
             "kind": {"type": "string", "enum": ["complaint", "refund", "rectification"],
@@ -870,3 +916,12 @@ OPENAPI: dict[str, Any] = {
             "agents": {"type": "array", "items": {"type": "string"}}}},
     }},
 }  # fmt: skip
+
+
+def _add_campaign_paths() -> None:
+    from agents.campaigns import OPENAPI_PATHS
+
+    OPENAPI["paths"].update(OPENAPI_PATHS)
+
+
+_add_campaign_paths()

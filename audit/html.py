@@ -11,7 +11,10 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from audit.enforcement_html import enforcement_section
+from audit.governance import campaigns_html
 from audit.html_roster import roster_section
+from audit.html_rules import rule_changes_section
 from audit.metrics import SETTLEMENT_TARGET
 from audit.svg import breaches_chart, compliance_chart, settlement_chart
 
@@ -373,6 +376,9 @@ def render_html(report: dict[str, Any]) -> str:
         _platforms(report),
         _signals(report),
         roster_section(report, _table),
+        enforcement_section(report),
+        campaigns_html(report),
+        rule_changes_section(report),
         _cases(report),
         _replay(report),
     ]

@@ -46,6 +46,9 @@ CASE_ALERT_TYPES = frozenset(
 )
 CORE_SIGNALS = frozenset({"CALENDAR_YEAR_UNKNOWN", "POLICY_VERSION_UNKNOWN"})
 REGULATOR_ALERT_TYPES = frozenset({"RiskSignalRaised", "InterviewRecommended"})
+EARLY_SIGNALS = frozenset({"REFUND_REJECTIONS_RISING"})
+"""未诉先办 signals from the refunds (agents/early_signals.py), replayed by
+audit/governance_replay.py and compared by id, type, observed_at and due_at like the others."""
 DEFAULT_LATE_AFTER_MS = 30_000
 
 
@@ -116,6 +119,7 @@ class Scope:
         if self.signals:
             checked += ["RiskSignalRaised (risk signals of the signals policy)",
                         "InterviewRecommended"]  # fmt: skip
+            checked.append(f"RiskSignalRaised ({', '.join(sorted(EARLY_SIGNALS))}: 未诉先办)")
         else:
             not_checked.insert(0, "risk signals (RiskSignalRaised of the signals policy) and "
                                "interview recommendations: the replay was filtered to a case, "
@@ -271,6 +275,8 @@ def reconcile_replay(
     expected: list[AlertSeen] = list(collector.alerts.values())
     if result.regulator is not None:
         expected += result.regulator.expected()
+    if result.enforcement is not None:  # orders' deadlines and refused enforcement events
+        expected += result.enforcement.expected()
     scope = Scope(
         until_ms=as_of.until_ms,
         since_ms=as_of.since_ms,

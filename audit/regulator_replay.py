@@ -33,6 +33,7 @@ from agents.scorecard_processors import (
 )
 from audit.collect import AlertSeen
 from audit.fold import MemoryStore, RecordMeta
+from audit.governance_replay import GovernanceReplay
 from schemas.families import CaseFamily
 from schemas.instants import to_ms
 from schemas.models import AlertEvent, Event
@@ -80,6 +81,9 @@ class RegulatorReplay:
             CONTRIB_TABLE: MemoryStore(),
         }
         self.raised: list[RaisedSignal] = []
+        self.governance = GovernanceReplay(catalogue, ctx, policy, complaint_partitions,
+                                           self.codec)  # fmt: skip
+        """Issue 18: the 未诉先办 refund signal and the rule changes' complaints."""
         self._pending: list[InRecord] = []
         self._last: RecordMeta | None = None
         self._alert_offset = 0
@@ -112,6 +116,8 @@ class RegulatorReplay:
         if ticks:
             last = ticks[-1]
             self._last = RecordMeta(last.topic, last.partition, last.offset, last.timestamp_ms)
+        for early in self.governance.feed(ticks):
+            self.raised.append(RaisedSignal(early, self._last))
         subject_batch = self._apply(self.facts.process(batch, self.tables))
         if subject_batch:
             for o in self._apply(self.scores.process(subject_batch, self.tables)):

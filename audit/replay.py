@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from agents.core import engine
 from agents.scorecard import SignalsPolicy
 from audit.collect import Collector
+from audit.enforcement import EnforcementReplay, read_enforcement
 from audit.fold import AsOf, Mode, Observer, ReplayFolder, shared_context
+from audit.governance import CampaignFold, read_campaigns
 from audit.regulator_replay import RegulatorReplay
 from audit.side_logs import SideLogs, read_side_logs
 from schemas.families import CaseFamily
@@ -44,6 +46,11 @@ class ReplayResult:
     or a window cannot give a platform's or a category's signals)."""
     side: SideLogs | None = None
     """The roster and the delivery log as of the instant (None: not read)."""
+    enforcement: EnforcementReplay | None = None
+    """The platforms' enforcement records as of the instant (None: a case or window replay,
+    or a log without the governance topic)."""
+    campaigns: CampaignFold | None = None
+    """The governance topic's spot-check campaigns as of the instant (None: not read)."""
 
     @property
     def records(self) -> int:
@@ -75,6 +82,7 @@ async def replay(
     catalogue = catalogue or Catalogue.from_settings(settings)
     watcher = collector if collector is not None else observer
     side = await read_side_logs(settings, catalogue, as_of.until_ms)
+    campaigns = await read_campaigns(settings, catalogue, as_of.until_ms)
     topics = [catalogue.cases(f) for f in families]
     started = time.perf_counter()
     async with LogReader(settings) as reader:
@@ -107,6 +115,14 @@ async def replay(
         folder.finish()
         if reg is not None:
             reg.drain()
+            from streams.rule_log import read_rule_changes  # issue 18
+
+            reg.governance.add_rule_changes(await read_rule_changes(settings, as_of.until_ms))
+    enforcement = None
+    if as_of.case is None and as_of.since_ms is None:
+        enforcement = await read_enforcement(
+            settings, catalogue, as_of.until_ms, as_of.platform, side.route
+        )
     return ReplayResult(
         as_of,
         folder,
@@ -116,6 +132,8 @@ async def replay(
         {(tp.topic, tp.partition): r[1] for tp, r in ranges.items()},
         reg,
         side,
+        enforcement,
+        campaigns,
     )
 
 

@@ -141,6 +141,7 @@ def build_report(
         "bureau_alerts": [_alert_json(a) for a in collector.bureau_alerts],
         "signals": [_alert_json(a) for a in signals],
         "scorecards": [] if regulator is None else regulator.scorecards(),
+        "rule_changes": [] if regulator is None else regulator.governance.rule_changes(),
         "dead_letters": [
             {
                 "topic": d.original_topic,
@@ -154,6 +155,8 @@ def build_report(
         "reconciliation": None if reconciliation is None else _reconciliation_json(reconciliation),
         "roster_and_notifications": None if result.side is None else result.side.as_json(),
         "privacy": None if privacy is None else privacy.as_json(),
+        "enforcement": None if result.enforcement is None else result.enforcement.as_json(),
+        "campaigns": None if result.campaigns is None else result.campaigns.as_json(),
     }
 
 

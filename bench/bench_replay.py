@@ -124,7 +124,7 @@ def _rectification(case: str, platform: str, at: datetime, rnd: random.Random) -
     return [
         InspectionFindingRecorded(event_id=_eid(case, 0), occurred_at=at, **c,
                                   spot_check_id="sc-1", live_room_ref="lr-1",
-                                  negative_list_item="NL-07", evidence_refs=["e-1"],
+                                  negative_list_code="NL-06", evidence_refs=["e-1"],
                                   inspecting_unit="HD-ZGC", office="HD-ZGC"),
         RectificationOrdered(event_id=_eid(case, 1), occurred_at=t1, **c, deadline=deadline,
                              required_actions=["fix"], ordering_unit="HD-ZGC"),

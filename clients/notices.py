@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 
 from schemas.models import (
     AlertEvent,
+    CorrectionOrdered,
+    CorrectionVerified,
     DeadLetterNotice,
     DeadLetterReason,
     EscalationRaised,
@@ -146,6 +148,8 @@ def notice_of(event: Event) -> Notice:
     deadline = None
     if isinstance(event, RectificationRejected):
         deadline = event.new_deadline
-    elif isinstance(event, RectificationOrdered):
+    elif isinstance(event, RectificationOrdered | CorrectionOrdered):
         deadline = event.deadline
+    elif isinstance(event, CorrectionVerified):  # a rejection's new deadline
+        deadline = event.new_deadline
     return CaseDecision(event, event.case_id, event.EVENT_NAME, deadline)

@@ -28,7 +28,9 @@ from agents.api_auth import Role, TokenStore
 from agents.runtime import tune_gc
 from devtools.console_process import ConsoleProcess
 from devtools.notify_receivers import LocalReceivers
+from devtools.simulator.campaigns import check as check_campaign
 from devtools.simulator.config import SimConfig
+from devtools.simulator.enforcement import wait_for_record
 from devtools.simulator.files import EXPECTED, EXPECTED_ALERTS, AlertFile, write_expected
 from devtools.simulator.generator import Simulation
 from devtools.simulator.inbox_check import DeliveryCheck, check_deliveries, summary_text
@@ -41,6 +43,7 @@ from devtools.simulator.report import (
     scorecard_table,
     summary_console,
 )
+from devtools.simulator.rule_changes import check_rule_effect
 from devtools.simulator.scorecards import Counts, wait_for_match
 from devtools.simulator.watch import (
     INTERVIEW,
@@ -199,6 +202,15 @@ async def _demo(
                 settings, catalogue, sim.outcome.deliveries, expected_alerts,
                 receivers.channels, received=receivers.received,
             )  # fmt: skip
+            phase("comparing the enforcement record…")  # issue 18: 约谈, 责令改正, 行政处罚
+            card_diff += await _enforcement_diff(api, sim, api_token)
+            phase("comparing the spot-check campaign…")
+            _shown, campaign_diff = await check_campaign(
+                api, sim.campaign, SCORECARD_TIMEOUT, token=api_token
+            )
+            phase("comparing the rule change's figures…")
+            filings = sim.outcome.filings  # issue 18: the rule change's before/after figures
+            rule_diff = await check_rule_effect(api, api_token, filings.predicted(), filings.as_of)
     finally:
         await receivers.stop()
         ticker.cancel()
@@ -229,7 +241,50 @@ async def _demo(
         out / SUMMARY, settings, cfg, sim, watch, result, system_cards, card_diff, report,
         deliveries,
     )  # fmt: skip
-    return 0 if result.ok and not card_diff and deliveries.ok else 1
+    _print_campaign(sim, campaign_diff)
+    _print_rule_effect(rule_diff)
+    ok = result.ok and not card_diff and deliveries.ok
+    return 0 if ok and not campaign_diff and not rule_diff else 1
+
+
+async def _enforcement_diff(api: str, sim: Simulation, token: str) -> list[str]:
+    """The worker's enforcement record of the month's platform against the prediction."""
+    plan = sim.enforcement
+    expected = plan.expected(sim.outcome.interviews_by_platform[plan.platform_id])
+    record, diff = await wait_for_record(api, plan.platform_id, expected, SCORECARD_TIMEOUT, token)
+    if not diff and record is not None:
+        console.print(
+            f"[green]enforcement record of {plan.platform_id} as predicted: "
+            f"{record['interviews_held']} interview, {record['orders_closed']} order closed, "
+            f"{record['penalties']} penalty of {record['penalty_total_fen'] / 100:,.2f} yuan"
+            "[/green]"
+        )
+    return diff
+
+
+def _print_campaign(sim: Simulation, diff: list[str]) -> None:
+    c = sim.campaign
+    if c is None:
+        return
+    f = c.predicted()["figures"]
+    state = "[green]as predicted[/green]" if not diff else "[red]differs[/red]"
+    console.print(
+        f"spot-check campaign {c.campaign_id}: {f['sampled']} rooms sampled, {f['checked']} "
+        f"checked, {f['clean']} clean ({f['clean_share']:.0%}), {f['with_findings']} with "
+        f"findings, {f['not_checked']} not checked — {state}"
+    )
+    for line in diff:
+        console.print(f"  [red]{line}[/red]")
+
+
+def _print_rule_effect(rule_diff: list[str]) -> None:
+    if rule_diff:
+        console.print("[red]the rule change's figures differ from the prediction[/red]\n"
+                      + "\n".join(rule_diff))  # fmt: skip
+    else:
+        console.print(
+            "[green]the 保价 rule change shows the predicted before/after figures[/green]"
+        )
 
 
 def _predicted(alerts: list[ExpectedAlert]) -> int:

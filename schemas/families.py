@@ -14,15 +14,19 @@ __all__ = [
     "ALERT_ACTION_EVENTS",
     "ALERT_EVENTS",
     "CALENDAR_EVENT",
+    "CAMPAIGN_EVENTS",
     "CASE_EVENTS",
     "CLOCK_EVENTS",
     "COMPLAINT_EVENTS",
+    "ENFORCEMENT_EVENTS",
+    "GOVERNANCE",
     "INBOX_ALERTS",
     "INBOX_NOTICES",
     "NOTIFICATION_EVENTS",
     "PLATFORM_EVENTS",
     "RECTIFICATION_EVENTS",
     "REFUND_EVENTS",
+    "RULE_EVENTS",
     "TICK_EVENT",
     "CaseFamily",
 ]
@@ -91,3 +95,26 @@ PLATFORM_EVENTS = COMPLAINT_EVENTS + REFUND_EVENTS + RECTIFICATION_EVENTS
 ALERT_ACTION_EVENTS = ("AlertAcknowledged", "AlertAssigned", "AlertNoted", "AlertClosed")
 ACCOUNT_EVENTS = ("AccountCreated", "AccountRoleChanged", "AccountPasswordSet")
 ACCESS_EVENTS = ("CaseViewed", "ListExported")
+# The bureau's governance of platforms (issue 18), on the ``governance`` topic keyed by
+# platform id; bureau-sent only. Enforcement: interviews, orders to correct, penalties.
+ENFORCEMENT_EVENTS = (
+    "InterviewHeld",
+    "InterviewOutcomeRecorded",
+    "CorrectionOrdered",
+    "CorrectionSubmitted",
+    "CorrectionVerified",
+    "PenaltyDecided",
+)
+# The bureau's governance loop (issue 18), on the ``governance`` topic.
+GOVERNANCE = "governance"
+"""The topic family (and name suffix) of the bureau's governance events."""
+CAMPAIGN_EVENTS = (
+    "SpotCheckCampaignPlanned",
+    "SpotCheckRoomsSampled",
+    "SpotCheckRoomChecked",
+    "SpotCheckCampaignClosed",
+)
+"""Spot-check campaigns (双随机一公开), keyed by campaign id; bureau-sent only."""
+# Governance (topic ``governance``, keyed by platform id; bureau-sent only).
+RULE_EVENTS = ("PlatformRuleChanged",)
+"""Platform rule changes (协议规则): recorded by the bureau, answering its advice or not."""

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from schemas.families import CASE_EVENTS, CaseFamily
+from schemas.families import (
+    CAMPAIGN_EVENTS,
+    CASE_EVENTS,
+    ENFORCEMENT_EVENTS,
+    GOVERNANCE,
+    RULE_EVENTS,
+    CaseFamily,
+)
 from schemas.models import (
     Channel,
     ComplaintFiled,
@@ -62,7 +69,9 @@ def _platform_outcome(event: Event) -> str | None:
 class SendRule:
     """Who may send one event type, and where it goes besides its canonical case topic."""
 
-    family: CaseFamily
+    family: CaseFamily | str | None
+    """The case family whose canonical topic it goes to; :data:`GOVERNANCE`: the ``governance``
+    topic keyed by the event's case id (a campaign); None: ``governance`` keyed by platform id."""
     platform: bool
     """Platforms may send it (on their own ingress topic, about their own cases)."""
     bureau: bool = True
@@ -108,8 +117,15 @@ SEND_RULES: dict[str, SendRule] = {
     "RectificationVerified": SendRule(_X, False),
     "RectificationRejected": SendRule(_X, False),
 }  # fmt: skip
-assert set(SEND_RULES) == {e for events in CASE_EVENTS.values() for e in events}
+# Governance (issue 18): spot-check campaigns, bureau-sent, to <prefix>.governance.
+SEND_RULES.update({name: SendRule(GOVERNANCE, False, inbox=False) for name in CAMPAIGN_EVENTS})
+assert {e for events in CASE_EVENTS.values() for e in events} <= set(SEND_RULES)
 assert all(SEND_RULES[e].family is fam for fam, events in CASE_EVENTS.items() for e in events)
+# Governance (issue 18): the bureau's own acts on a platform, routed to ``governance``.
+SEND_RULES.update(
+    {name: SendRule(None, False, limit_doc="governance, keyed by platform id")
+     for name in ENFORCEMENT_EVENTS}
+)  # fmt: skip
 
 INBOX_CASE_EVENTS: tuple[str, ...] = tuple(n for n, r in SEND_RULES.items() if r.inbox)
 """The case events a platform's inbox carries (when the bureau sent them)."""
@@ -139,9 +155,17 @@ def rules_table() -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, r in SEND_RULES.items():
+        topic = f"cases.{r.family.value}" if isinstance(r.family, CaseFamily) else "governance"
         rows.append(
-            f"| {name} | cases.{r.family.value} | {'yes' if r.platform else '—'} | "
+            f"| {name} | {topic} | {'yes' if r.platform else '—'} | "
             f"{'yes' if r.bureau else '—'} | {'yes (bureau-sent)' if r.inbox else '—'} | "
             f"{r.limit_doc} |"
         )
     return "\n".join(rows)
+
+
+RULE_SENDERS: dict[str, tuple[Sender, ...]] = {name: (Sender.BUREAU,) for name in RULE_EVENTS}
+"""Who may send the platform-rule events (topic ``governance``): the bureau only. A platform
+announces its rule in its own app; the bureau records the change (and the advice it answers)
+with ``regbus rules record`` (streams/rule_log.py), straight to the governance topic, never
+through ingress."""

@@ -283,6 +283,7 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
             (T, cat.subject_keys, LIT, op.READ),
             (T, cat.subject_keys, LIT, op.WRITE),
             (T, cat.privacy, LIT, op.WRITE),
+            (T, cat.governance, LIT, op.WRITE),  # rule changes (streams/rule_log.py)
         ]
     elif kind is PrincipalKind.WORKER:
         app_id = worker_app_id(cat)
@@ -302,6 +303,8 @@ def acl_plan(catalogue: Catalogue, kind: PrincipalKind, name: str) -> list[AclEn
             (T, cat.subject_keys, LIT, op.READ),
             (T, cat.subject_keys, LIT, op.WRITE),
             (T, cat.privacy, LIT, op.WRITE),  # who viewed whose case (agents/web.py)
+            (T, cat.governance, LIT, op.READ),  # enforcement, campaigns, rule changes
+            (T, cat.governance, LIT, op.WRITE),  # ingress routes the bureau's acts; ticks
         ]
         internal = f"{app_id}-"
         plan += [

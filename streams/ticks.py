@@ -62,10 +62,34 @@ async def publish_ticks(
     try:
         futures = [
             await producer.send(topic, value, key=key, partition=partition, headers=headers)
-            for topic, partition, key, value, headers in tick_records(catalogue, when, codec)
+            for topic, partition, key, value, headers in (
+                *tick_records(catalogue, when, codec),
+                *governance_tick_records(catalogue, when, codec),
+            )
         ]
         for fut in futures:
             await fut
     finally:
         if own:
             await producer.stop()
+
+
+def governance_tick_records(
+    catalogue: Catalogue, when: datetime, codec: EventCodec
+) -> list[Record]:
+    """One ClockTicked per partition of the governance topic (the orders' deadlines), with
+    ids as :func:`tick_records`. Kept apart from the case ticks, whose consumers count them."""
+    stamp = when.isoformat()
+    topic = catalogue.governance
+    out: list[Record] = []
+    for partition in range(catalogue.case_partitions):
+        tick = ClockTicked(
+            event_id=str(uuid.uuid5(_NS, f"{topic}/{partition}/{stamp}")),
+            case_id="",
+            platform_id="bureau",
+            occurred_at=when,
+            tick_at=when,
+        )
+        _key, value, headers = codec.encode(tick, TICK_SOURCE)
+        out.append((topic, partition, None, value, headers))
+    return out

@@ -17,12 +17,15 @@ from schemas.families import (
     ALERT_ACTION_EVENTS,
     ALERT_EVENTS,
     CALENDAR_EVENT,
+    CAMPAIGN_EVENTS,
     CASE_EVENTS,
     CLOCK_EVENTS,
+    ENFORCEMENT_EVENTS,
     INBOX_ALERTS,
     INBOX_NOTICES,
     NOTIFICATION_EVENTS,
     PLATFORM_EVENTS,
+    RULE_EVENTS,
     TICK_EVENT,
     CaseFamily,
 )
@@ -55,6 +58,7 @@ class Family(StrEnum):
     NOTIFICATIONS = "notifications"
     PRIVACY = "privacy"
     SUBJECT_KEYS = "subject-keys"
+    GOVERNANCE = "governance"
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,11 @@ RETENTION: dict[Family, Retention] = {
         UNLIMITED, "erasures must outlive every record they erase; views: who saw whose complaint"
     ),
     Family.SUBJECT_KEYS: Retention(UNLIMITED, "compacted: a key lives until its tombstone"),
+    Family.GOVERNANCE: Retention(
+        UNLIMITED,
+        "tiny; the bureau's record of each platform (interviews, orders, penalties, spot checks, "
+        "rule changes), and every replay needs it",
+    ),
     Family.NOTIFICATIONS: Retention(
         4 * 365 * DAY_MS, "who was told of which escalation, and when: as the alerts"
     ),
@@ -239,6 +248,10 @@ class Catalogue:
     @property
     def subject_keys(self) -> str:
         return f"{self.prefix}.subject-keys"
+
+    @property
+    def governance(self) -> str:
+        return f"{self.prefix}.governance"
 
     @property
     def ingress_pattern(self) -> str:
@@ -410,6 +423,20 @@ class Catalogue:
                 ),
             ),
         ]
+        out.append(
+            TopicSpec(
+                self.governance,
+                Family.GOVERNANCE,
+                self.case_partitions,
+                "platform id (campaign id for spot checks)",
+                (*ENFORCEMENT_EVENTS, *CAMPAIGN_EVENTS, *RULE_EVENTS, TICK_EVENT),
+                "The bureau's governance of each platform: interviews (约谈) and outcomes, "
+                "orders to correct (责令改正) with their deadlines and verdicts, penalty "
+                "decisions and spot-check campaigns (双随机一公开), routed from bureau ingress; "
+                "rule changes (协议规则) the platforms made, recorded by the bureau straight to "
+                "it; plus the clock ticks that time the orders' deadlines. Append-only.",
+            )
+        )
         out.append(
             TopicSpec(
                 self.calendar,

@@ -49,6 +49,7 @@ class RectificationState(CaseBase):
     spot_check_id: str
     live_room_ref: str
     negative_list_item: str
+    """The code cited (v2), or a v1 record's free text."""
     deadline: datetime | None = None
     submissions: int = 0
     rejections: int = 0
@@ -67,7 +68,7 @@ def open_case(
         status=RectificationStatus.FINDING,
         spot_check_id=event.spot_check_id,
         live_room_ref=event.live_room_ref,
-        negative_list_item=event.negative_list_item,
+        negative_list_item=event.negative_list_code or event.negative_list_item or "",
         deadline=None,
         submissions=0,
         rejections=0,

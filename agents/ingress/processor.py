@@ -8,7 +8,9 @@ For each record on ``<prefix>.ingress.<owner>`` (owner = a platform id, or ``bur
 2. identity: ``ce_source`` and ``platform_id`` must name the topic's owner → SPOOFED_SOURCE;
    a platform must be registered and not revoked (the bureau's events must name a registered
    platform) → UNKNOWN_PLATFORM;
-3. who may send what (:data:`SEND_RULES`) → FORBIDDEN_TYPE;
+3. who may send what (:data:`SEND_RULES`) → FORBIDDEN_TYPE; a negative-list code that is
+   unknown or not in force on the event's day (:mod:`agents.core.negative_list`) →
+   INVALID_VALUE naming the field;
 4. envelope consistency (non-empty case id, record key = case id, ``ce_id`` = event id,
    ``ce_subject`` = case id, ``ce_time`` = ``occurred_at``) → INVALID_VALUE;
 5. ``occurred_at`` more than the tolerance ahead of the clock → FUTURE_TIMESTAMP;
@@ -47,7 +49,8 @@ from typing import Protocol
 
 import orjson
 
-from schemas.families import CaseFamily
+from agents.core.negative_list import NegativeList, finding_refusal
+from schemas.families import GOVERNANCE, CaseFamily
 from schemas.models import DeadLetterReason, Event
 from schemas.pii import scan_event
 from schemas.send_rules import SEND_RULES, Sender, refusal
@@ -176,6 +179,7 @@ class IngressProcessor:
         future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
         dedup_retention: timedelta = DEFAULT_DEDUP_RETENTION,
         max_bytes: int = MAX_MESSAGE_BYTES,
+        negative_list: NegativeList | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.catalogue = catalogue
@@ -188,7 +192,11 @@ class IngressProcessor:
         self.metrics = IngressMetrics()
         self._ingress_prefix = f"{catalogue.prefix}.ingress."
         self._owners: dict[str, tuple[Sender, str] | None] = {}
-        self._case_topics = {fam: catalogue.cases(fam) for fam in CaseFamily}
+        self._case_topics: dict[CaseFamily | str, str] = {
+            fam: catalogue.cases(fam) for fam in CaseFamily
+        }
+        self._case_topics[GOVERNANCE] = catalogue.governance
+        self.negative_list = negative_list or NegativeList.load()
 
     # topic ownership ----------------------------------------------------------------------
     def owner(self, topic: str) -> tuple[Sender, str] | None:
@@ -209,7 +217,7 @@ class IngressProcessor:
 
     def is_canonical(self, topic: str) -> bool:
         """True for a canonical case topic (where a routed record's copy goes)."""
-        return topic in self._case_topics.values()
+        return topic in self._case_topics.values() or topic == self.catalogue.governance
 
     def needs_registry_sync(self, batch: Iterable[InRecord]) -> bool:
         """True if a record comes from a platform the directory does not list as active."""
@@ -344,6 +352,10 @@ class IngressProcessor:
         if refused is not None:
             raise _Reject(DeadLetterReason.FORBIDDEN_TYPE, f"{refused[0]}: {refused[1]}")
 
+        cited = finding_refusal(event, self.negative_list)
+        if cited is not None:
+            raise _Reject(DeadLetterReason.INVALID_VALUE, f"{cited[0]}: {cited[1]}")
+
         case_id = event.case_id.encode()
         if not case_id:
             raise _Reject(DeadLetterReason.INVALID_VALUE, "case_id is empty")
@@ -387,7 +399,12 @@ class IngressProcessor:
         result.writes.append(StateWrite(DEDUP_TABLE, rec.partition, key, where))
         rule = SEND_RULES[event.EVENT_NAME]
         headers: list[tuple[str, bytes]] = rec.headers
-        result.out.append(OutRecord(self._case_topics[rule.family], case_id, value, headers))
+        if rule.family is None:  # governance: keyed by the platform the bureau acts on
+            result.out.append(
+                OutRecord(self.catalogue.governance, event.platform_id.encode(), value, headers)
+            )
+        else:
+            result.out.append(OutRecord(self._case_topics[rule.family], case_id, value, headers))
         self.metrics.routed += 1
         if rule.inbox and sender is Sender.BUREAU:
             result.out.append(

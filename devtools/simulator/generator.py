@@ -17,14 +17,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
+from devtools.simulator import enforcement
 from devtools.simulator.backlog import carried_over
 from devtools.simulator.behaviour import BEHAVIOURS
+from devtools.simulator.campaigns import plan_campaign
 from devtools.simulator.config import SimConfig
 from devtools.simulator.malformed import MalformedFactory
 from devtools.simulator.model import ExpectedAlert, Send, SimItem, Tick
 from devtools.simulator.oracle import CaseOracle
 from devtools.simulator.outcome import ExpectedOutcome
 from devtools.simulator.platforms import LINES, Profile, SimPlatform
+from devtools.simulator.rule_changes import injected_refunds, insured_share
 from devtools.simulator.scripts import (
     VIOLATION_CYCLE,
     CaseScript,
@@ -124,6 +127,10 @@ class Simulation:
             (p.platform_id for p in roster if p.profile is not Profile.MALFORMED), "someone-else"
         )
         self._malformed = MalformedFactory(self.codec, spoof_as)
+        self.enforcement = enforcement.plan(cfg)
+        """The month's interview, order to correct and penalty (issue 18)."""
+        self.campaign = plan_campaign(cfg, min(self._checks, default=None))
+        """The month's spot-check campaign (:mod:`devtools.simulator.campaigns`), if any."""
 
     # ---- the run ------------------------------------------------------------------------
     def __iter__(self) -> Iterator[SimItem]:
@@ -137,6 +144,12 @@ class Simulation:
         for platform in cfg.roster:
             for script in carried_over(cfg, platform, self._new_script, self.codec):
                 self._admit(script)
+        for s in (*self.enforcement.sends, *(self.campaign.sends if self.campaign else ())):
+            self.outcome.send(s)
+            self._seq += 1
+            heapq.heappush(self._heap, (s.at, self._seq, s))
+        for script in injected_refunds(cfg):  # issue 18: the 未诉先办 refund pattern
+            self._admit(script)
         next_hour = cfg.start_at
         for tick in cfg.grid:
             while next_hour <= tick and next_hour < cfg.end_at:
@@ -148,6 +161,7 @@ class Simulation:
             yield Tick(tick)
             self.outcome.interviews.release(tick)
             self.outcome.signals.release(tick)
+            self.outcome.early.release(tick)
         self.outcome.interviews.release(None)
         self._heap.clear()
         self.finished = True
@@ -248,7 +262,7 @@ class Simulation:
             at,
             channel=channel,
             category=category,
-            insured_share=traits.insured_share,
+            insured_share=insured_share(self.cfg, p.platform_id, at, traits.insured_share),
             codec=self.codec,
             out_of_order=out_of_order,
             unknown_version=unknown,

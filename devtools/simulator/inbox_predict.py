@@ -31,6 +31,7 @@ from typing import Any
 from devtools.simulator.model import ExpectedAlert, Send, Sender
 from devtools.simulator.platforms import BUREAU_WIDE, contacts
 from schemas.models import ComplaintFiled, Level, NotifyChannel
+from schemas.send_rules import SEND_RULES
 
 __all__ = [
     "NOTICE_OF_ALERT",
@@ -188,7 +189,9 @@ class DeliveryPrediction:
         event = s.event
         if event is None or s.sender is not Sender.BUREAU or isinstance(event, ComplaintFiled):
             return
-        self._notice(event.platform_id, DECISION)
+        rule = SEND_RULES.get(event.EVENT_NAME)
+        if rule is not None and rule.inbox:  # not a campaign's steps, nor a rule change
+            self._notice(event.platform_id, DECISION)
 
     def alert(self, a: ExpectedAlert) -> None:
         """An alert the system should raise, routed (office and leader set)."""

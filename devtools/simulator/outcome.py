@@ -21,6 +21,7 @@ from devtools.simulator.inbox_predict import DeliveryPrediction
 from devtools.simulator.model import ExpectedAlert, Send, Sender
 from devtools.simulator.oracle import CaseOracle
 from devtools.simulator.platforms import BUREAU_WIDE, owners
+from devtools.simulator.rule_changes import EarlySignalFold, FilingPoints
 from devtools.simulator.rules import (
     INTERVIEW_BREACHES,
     INTERVIEW_STYLE,
@@ -47,6 +48,7 @@ from schemas.models import (
     ReviewDecision,
     Satisfaction,
 )
+from schemas.send_rules import SEND_RULES
 
 FORMAT = "regbus.sim-expected/1"
 
@@ -141,6 +143,8 @@ class ExpectedOutcome:
         self.interviews = InterviewFold(self._platform_alert)
         self.deliveries = DeliveryPrediction(self.activity)
         """Inbox notices by kind per platform, and the notifications (inbox_predict)."""
+        self.early = EarlySignalFold(cfg.grid, self._platform_alert)  # issue 18: 未诉先办
+        self.filings = FilingPoints(cfg)  # issue 18: the rule change's complaints
 
     # alerts --------------------------------------------------------------------------------
     def _owned(self, a: ExpectedAlert) -> ExpectedAlert:
@@ -194,11 +198,13 @@ class ExpectedOutcome:
         assert s.event is not None
         self.routed += 1
         self.events[type(s.event).__name__] += 1
-        if s.sender is Sender.BUREAU and not isinstance(s.event, ComplaintFiled):
-            self.inbox[s.event.platform_id] += 1
+        if s.sender is Sender.BUREAU and SEND_RULES[type(s.event).__name__].inbox:
+            self.inbox[s.event.platform_id] += 1  # not the hotline intake, nor governance
 
     def case(self, family: str, platform_id: str, sends: list[Send], oracle: CaseOracle) -> None:
         self.cases[family] += 1
+        self.early.add(sends)
+        self.filings.add(sends)
         facts = oracle.facts
         if facts is not None:
             self.cohorts.complaint(facts)

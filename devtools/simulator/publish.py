@@ -87,6 +87,9 @@ async def prepare(settings: Settings, cfg: SimConfig) -> Catalogue:
         await add_platform(settings, platform_id, cfg.roster[ids.index(platform_id)].name)
     # the 包片 roster, in force well before the window (and its backlog): every alert has an owner
     await publish_roster(settings, coverage(cfg.roster, cfg.start_at - timedelta(days=400)))
+    from devtools.simulator.rule_changes import publish_rule_change  # issue 18
+
+    await publish_rule_change(settings, cfg)
     return catalogue
 
 
@@ -101,7 +104,7 @@ def check_window(cfg: SimConfig, now: datetime | None = None) -> None:
 
 
 class RouteWatch:
-    """Sums the end offsets of every canonical case partition."""
+    """Sums the end offsets of every canonical case partition (and the governance topic's)."""
 
     def __init__(self, bootstrap: str, catalogue: Catalogue) -> None:
         self._tps = [
@@ -109,10 +112,15 @@ class RouteWatch:
             for fam in CaseFamily
             for p in range(catalogue.case_partitions)
         ]
+        # the bureau's enforcement acts are routed to governance (and ticked there too)
+        self._tps += [
+            TopicPartition(catalogue.governance, p) for p in range(catalogue.case_partitions)
+        ]
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
 
     @property
     def partitions(self) -> int:
+        """The partitions every tick is published to (the case and governance partitions)."""
         return len(self._tps)
 
     async def start(self) -> None:

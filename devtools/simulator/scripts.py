@@ -50,14 +50,9 @@ from streams.codec import EventCodec
 
 OFFICES = ("HD-ZGC", "HD-DS", "HD-HDJ", "HD-XSQ", "HD-QH")
 """Local offices (市场监管所): Zhongguancun, Dongsheng, Haidian street, Xisanqi, Qinghe."""
-NEGATIVE_LIST = (
-    "NL-01 false price comparison",
-    "NL-02 exaggerated efficacy claims",
-    "NL-03 faked sales volume or reviews",
-    "NL-04 food sold without a licence",
-    "NL-05 misleading countdown pressure ('3-2-1 link')",
-    "NL-06 undisclosed paid promotion",
-)
+NEGATIVE_LIST = ("NL-01", "NL-02", "NL-03", "NL-04", "NL-05", "NL-06")
+"""Codes of agents/policy/negative_list.yaml in force all through the default window (NL-07
+only from 2026-10-01): the six the simulator's findings cite."""
 NO_REASON_RETURN = "no-reason 7-day return"
 """The reason of a no-reason return (七天无理由退货), the only refunds the statutory clocks time."""
 REFUND_REASONS = (
@@ -383,7 +378,7 @@ def rectification(
         spot_check_id=spot_check_id,
         live_room_ref=f"lr-{rng.getrandbits(32):08x}",
         anchor_ref=f"anchor-{rng.getrandbits(24):06x}",
-        negative_list_item=rng.choice(NEGATIVE_LIST),
+        negative_list_code=rng.choice(NEGATIVE_LIST),
         evidence_refs=[f"rec-{rng.getrandbits(32):08x}"],
         inspecting_unit="joint-cloud-check",
         office=office,

@@ -34,6 +34,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("roster", "regbus.cli.roster", "app"),
     ("privacy", "regbus.cli.privacy", "app"),
     ("api", "regbus.cli.api", "app"),
+    ("rules", "regbus.cli.rules", "app"),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     ("worker", "regbus.cli.worker", "worker_command"),

@@ -17,6 +17,14 @@ from schemas.models.alerts import (
     SlaWarningRaised,
 )
 from schemas.models.calendar import CalendarYearPublished
+from schemas.models.campaigns import (
+    RoomCheckResult,
+    SampledRoom,
+    SpotCheckCampaignClosed,
+    SpotCheckCampaignPlanned,
+    SpotCheckRoomChecked,
+    SpotCheckRoomsSampled,
+)
 from schemas.models.clock import (
     ClockTicked,
     SlaClockCancelled,
@@ -51,6 +59,19 @@ from schemas.models.console import (
     ListExported,
     Role,
 )
+from schemas.models.enforcement import (
+    Attendee,
+    AttendeeSide,
+    CorrectionOrdered,
+    CorrectionSubmitted,
+    CorrectionVerified,
+    InterviewHeld,
+    InterviewOutcome,
+    InterviewOutcomeRecorded,
+    LegalBasis,
+    PenaltyDecided,
+    Verdict,
+)
 from schemas.models.enums import (
     Category,
     Channel,
@@ -64,6 +85,7 @@ from schemas.models.enums import (
     SuspendReason,
     ViolationCode,
 )
+from schemas.models.governance_rules import PlatformRuleChanged
 from schemas.models.notices import (
     DeadLetterNotice,
     NotificationDelivered,
@@ -139,6 +161,22 @@ NOTICE_TYPES: tuple[type[Event], ...] = (
     NotificationDelivered,
     NotificationFailed,
 )
+ENFORCEMENT_TYPES: tuple[type[Event], ...] = (
+    InterviewHeld,
+    InterviewOutcomeRecorded,
+    CorrectionOrdered,
+    CorrectionSubmitted,
+    CorrectionVerified,
+    PenaltyDecided,
+)
+CAMPAIGN_TYPES: tuple[type[Event], ...] = (
+    SpotCheckCampaignPlanned,
+    SpotCheckRoomsSampled,
+    SpotCheckRoomChecked,
+    SpotCheckCampaignClosed,
+)
+RULE_TYPES: tuple[type[Event], ...] = (PlatformRuleChanged,)
+"""Governance: platform rule changes (topic ``governance``)."""
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.EVENT_NAME: cls
@@ -153,6 +191,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         *ACCOUNT_TYPES,
         *ACCESS_TYPES,
         *NOTICE_TYPES,
+        *ENFORCEMENT_TYPES,
+        *CAMPAIGN_TYPES,
+        *RULE_TYPES,
     )
 }
 
@@ -161,8 +202,10 @@ __all__ = [
     "ACCOUNT_TYPES",
     "ALERT_ACTION_TYPES",
     "ALERT_TYPES",
+    "CAMPAIGN_TYPES",
     "CLOCK_TYPES",
     "COMPLAINT_TYPES",
+    "ENFORCEMENT_TYPES",
     "EVENT_TYPES",
     "MAX_LONG",
     "MIN_LONG",
@@ -170,6 +213,7 @@ __all__ = [
     "RECORD_TYPES",
     "RECTIFICATION_TYPES",
     "REFUND_TYPES",
+    "RULE_TYPES",
     "AccountCreated",
     "AccountPasswordSet",
     "AccountRoleChanged",
@@ -179,6 +223,8 @@ __all__ = [
     "AlertClosed",
     "AlertEvent",
     "AlertNoted",
+    "Attendee",
+    "AttendeeSide",
     "AuditCheckpoint",
     "CalendarYearPublished",
     "CaseViewed",
@@ -194,6 +240,9 @@ __all__ = [
     "ComplaintResolved",
     "ComplaintResumed",
     "ComplaintSuspended",
+    "CorrectionOrdered",
+    "CorrectionSubmitted",
+    "CorrectionVerified",
     "DeadLetterHeader",
     "DeadLetterNotice",
     "DeadLetterReason",
@@ -201,7 +250,11 @@ __all__ = [
     "EscalationRaised",
     "Event",
     "InspectionFindingRecorded",
+    "InterviewHeld",
+    "InterviewOutcome",
+    "InterviewOutcomeRecorded",
     "InterviewRecommended",
+    "LegalBasis",
     "Level",
     "LifecycleViolationDetected",
     "ListExported",
@@ -209,7 +262,9 @@ __all__ = [
     "NotificationFailed",
     "NotifyChannel",
     "Outcome",
+    "PenaltyDecided",
     "PersonalDataViewed",
+    "PlatformRuleChanged",
     "Priority",
     "RectificationOrdered",
     "RectificationRejected",
@@ -221,7 +276,9 @@ __all__ = [
     "ReviewDecision",
     "RiskSignalRaised",
     "Role",
+    "RoomCheckResult",
     "RosterAssigned",
+    "SampledRoom",
     "Satisfaction",
     "Severity",
     "SlaBreached",
@@ -232,9 +289,14 @@ __all__ = [
     "SlaClockResumed",
     "SlaClockStarted",
     "SlaWarningRaised",
+    "SpotCheckCampaignClosed",
+    "SpotCheckCampaignPlanned",
+    "SpotCheckRoomChecked",
+    "SpotCheckRoomsSampled",
     "SubjectErased",
     "SuspendReason",
     "UtcDatetime",
+    "Verdict",
     "ViolationCode",
     "check_pseudonymous",
 ]

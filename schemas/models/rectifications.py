@@ -11,10 +11,14 @@ class InspectionFindingRecorded(Event):
     spot_check_id: str
     live_room_ref: str
     anchor_ref: str | None = None
-    negative_list_item: str
+    negative_list_item: str | None = None
+    """v1's free text; kept so that old records read. New findings cite a code instead."""
     evidence_refs: list[str]
     inspecting_unit: str
     office: str
+    negative_list_code: str | None = None
+    """v2: the negative-list code cited (agents/policy/negative_list.yaml), e.g. ``NL-03``;
+    required at ingress for findings since the first coded version took effect."""
 
 
 class RectificationOrdered(Event):

@@ -1,9 +1,10 @@
 """A small simulated run on the cluster, with a fault injected between two ticks.
 
 What a run proves, whatever the fault: every event the SDK (and the bureau's producer)
-reported as sent is in the canonical case log exactly once; every dead letter has the reason
-the simulator predicted; and the alert set equals the simulator's prediction, with one fact per
-alert id (a copy re-sent after a crash carries the same id: at-least-once, idempotent).
+reported as sent is in the canonical log (the case and governance topics) exactly once; every
+dead letter has the reason the simulator predicted; and the alert set equals the simulator's
+prediction, with one fact per alert id (a copy re-sent after a crash carries the same id:
+at-least-once, idempotent).
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ async def _read_back(bootstrap: str, catalogue: Catalogue, result: RunResult) ->
         for fam in CaseFamily
         for p in range(catalogue.case_partitions)
     ]
+    # the bureau's governance acts (interviews, orders, penalties, campaigns) are canonical too
+    tps += [TopicPartition(catalogue.governance, p) for p in range(catalogue.case_partitions)]
     tps += [TopicPartition(catalogue.alerts, p) for p in range(catalogue.case_partitions)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False

@@ -148,7 +148,7 @@ def finding(case: str, at: datetime) -> InspectionFindingRecorded:
         **common(case, at),
         spot_check_id="sc-2026-03",
         live_room_ref="room-9",
-        negative_list_item="NL-07 false discount",
+        negative_list_code="NL-01",
         evidence_refs=["ev://1"],
         inspecting_unit="network-trading",
         office=OFFICE,

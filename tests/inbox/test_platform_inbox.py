@@ -175,7 +175,7 @@ async def test_the_platform_hears_every_decision_and_each_warning_before_its_bre
             **_base(rect, "acme", t0),
             spot_check_id="sc-1",
             live_room_ref="lr-1",
-            negative_list_item="NL-07",
+            negative_list_code="NL-06",
             evidence_refs=["ev-1"],
             inspecting_unit="HD-ZGC",
             office="HD-ZGC",

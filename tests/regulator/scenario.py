@@ -212,7 +212,7 @@ def build(prefix: str = "") -> Scenario:
     sc.others += [
         InspectionFindingRecorded(
             **_common(rect, BETA, sh(date(2025, 5, 28), 10)), spot_check_id="sc-1",
-            live_room_ref="room-9", negative_list_item="NL-07", evidence_refs=["ev-1"],
+            live_room_ref="room-9", negative_list_code="NL-06", evidence_refs=["ev-1"],
             inspecting_unit="HD-NET", office=OFFICE,
         ),
         RectificationOrdered(

@@ -438,8 +438,10 @@ async def test_health_metrics_and_openapi(world, client) -> None:  # type: ignor
     doc = await get_json(client, "/openapi.json")
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
-        "/cases/{id}", "/platforms/{id}/scorecard", "/categories/{id}/scorecard", "/alerts",
+        "/cases/{id}", "/platforms/{id}/scorecard", "/platforms/{id}/rules",
+        "/categories/{id}/scorecard", "/alerts",
         "/alerts/stream", "/healthz", "/health", "/metrics", "/openapi.json",
+        "/campaigns", "/campaigns/{id}",
     }  # fmt: skip
 
 

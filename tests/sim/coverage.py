@@ -28,7 +28,8 @@ def policy_rule_ids() -> set[str]:
 def signal_rule_ids() -> set[str]:
     """The regulator's risk signals (signals.yaml) and the repeated-breach interview."""
     data = yaml.safe_load(DEFAULT_SIGNALS_PATH.read_text(encoding="utf-8"))
-    return {data["surge"]["rule_id"], data["settlement"]["rule_id"], "INTERVIEW_RECOMMENDED"}
+    return {data["surge"]["rule_id"], data["settlement"]["rule_id"], "INTERVIEW_RECOMMENDED",
+            data["refund_rejections"]["rule_id"]}  # fmt: skip
 
 
 def missing_coverage(alerts: Iterable[ExpectedAlert], dead_letters: Iterable[str]) -> list[str]:

@@ -30,6 +30,7 @@ from devtools.simulator.inbox_predict import (
 from devtools.simulator.model import ExpectedAlert
 from devtools.simulator.platforms import coverage
 from schemas.families import INBOX_ALERTS
+from schemas.families import PLATFORM_EVENTS as CASE_NAMES  # not the governance events
 from schemas.models import AlertEvent, ClockTicked, Event, InterviewRecommended, NotifyChannel
 
 
@@ -91,7 +92,7 @@ def test_predicted_notifications_are_what_the_notifier_plans(cfg: SimConfig) -> 
     for item in sim:
         if isinstance(item, Tick):
             ticks.append(item.at)
-        elif item.routed and item.event is not None:
+        elif item.routed and item.event is not None and item.event.EVENT_NAME in CASE_NAMES:
             events[(type(item.event).__module__, item.case_id)].append(item.event)
     roster = Roster(tuple(coverage(cfg.roster, cfg.start_at - timedelta(days=400))))
     router = AlertRouter(roster)

@@ -18,6 +18,7 @@ from agents.core.context import Context
 from agents.scorecard import SignalsPolicy
 from devtools.simulator import ExpectedAlert, SimConfig, Simulation, Tick
 from devtools.simulator.signals import SETTLEMENT, SURGE
+from schemas.families import PLATFORM_EVENTS as CASE_NAMES  # not the governance events
 from schemas.models import RiskSignalRaised
 from tests.regulator.pipeline import Pipeline
 
@@ -38,7 +39,7 @@ def _run(cfg: SimConfig, every: int, batch_size: int) -> tuple[set[tuple], set[t
             ticks += 1
             if ticks % every == 0:
                 pipe.run()
-        elif item.routed and item.event is not None:
+        elif item.routed and item.event is not None and item.event.EVENT_NAME in CASE_NAMES:
             pipe.publish([item.event])
     pipe.run()
     # The pipeline runs the regulator's processors without the worker's roster routing
