@@ -55,6 +55,9 @@ class BureauApp(faust.App):
     async def on_first_start(self) -> None:
         if self.before_start is not None:
             await self.before_start()
+        from agents.batching import install_changelog_gate
+
+        install_changelog_gate(self)
         await super().on_first_start()
 
 
@@ -125,6 +128,9 @@ def build_worker(settings: Settings, options: WorkerOptions | None = None) -> Wo
         broker_max_poll_records=2000,
         **faust_kwargs(settings),
     )
+    from agents.batching import attach_changelog_gate
+
+    attach_changelog_gate(app)  # a batch's changelog records only after its outputs are durable
     parts = _attach_parts(app, settings, catalogue, options)
     _rewind_uncommitted_after_rebalance(app, catalogue)
     _create_topics_before_start(app, settings, catalogue, parts)

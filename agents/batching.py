@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner
@@ -36,9 +37,12 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "BatchProducer",
+    "ChangelogGate",
     "TableIO",
     "apply_result",
     "attach_batch_agent",
+    "attach_changelog_gate",
+    "install_changelog_gate",
     "to_in_record",
 ]
 
@@ -100,9 +104,14 @@ class TableIO:
             compat.store_note_key(store, key, partition)
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
-        """Write the store and queue the changelog record for ``partition``."""
+        """Write the store and queue the changelog record for ``partition`` (held by the
+        app's :class:`ChangelogGate` until the outputs queued before it are durable)."""
         self.put_local(partition, key, value)
-        self.table.send_changelog(partition, key, value)
+        gate = getattr(self.table.app, "changelog_gate", None)
+        if gate is None:
+            self.table.send_changelog(partition, key, value)
+        else:
+            gate.change(self, partition, key, value)
 
     @property
     def changelog_topic(self) -> str:
@@ -114,13 +123,109 @@ class TableIO:
         self.table.data.set_persisted_offset(TP(self.changelog_topic, partition), offset)
 
 
+class ChangelogGate:
+    """Holds changelog records until the outputs queued before them are durable.
+
+    Faust's producer buffer sends a batch's outputs and its changelog records in no set
+    order. A worker killed in between could leave the changelog durable ("event applied",
+    "deadline fired") and the alert it raised lost; the restarted worker, restoring that
+    state and re-reading the uncommitted input, sees a duplicate and never raises the alert.
+    So :meth:`TableIO.put` writes the store at once and leaves the changelog record here, and
+    :meth:`release` — run before every producer flush, which Faust runs before every commit
+    (:func:`streams.compat.flush_before_commit`), and by a timer — waits for the outputs queued
+    so far, then sends the held changelog records and waits for them too. Order on the
+    broker: outputs, then state, then the committed offset. A crash anywhere re-reads input
+    whose outputs are re-sent with the same ids (at-least-once, idempotent). One wait per
+    release, none per record; the store a later batch reads is already up to date.
+    """
+
+    RETRY_PAUSE = 1.0
+    PATIENCE = 30.0
+
+    def __init__(self) -> None:
+        self._outputs: list[tuple[Any, Any]] = []  # future, how to send it again
+        self._changes: list[tuple[TableIO, int, bytes, bytes | None]] = []
+        self._lock: asyncio.Lock | None = None
+        self.counters: dict[str, int] = {"released": 0, "changelog": 0, "resent": 0}
+
+    def output(self, future: Any, again: Any) -> None:
+        self._outputs.append((future, again))
+
+    def change(self, io: TableIO, partition: int, key: bytes, value: bytes | None) -> None:
+        self._changes.append((io, partition, key, value))
+
+    @property
+    def held(self) -> int:
+        return len(self._changes)
+
+    async def release(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            outputs, self._outputs = self._outputs, []
+            changes, self._changes = self._changes, []
+            await self._durable(outputs)
+            if not changes:
+                return
+            sent = []
+            for io, partition, key, value in changes:
+                again = partial(io.table.send_changelog, partition, key, value)
+                sent.append((again(), again))
+            await self._durable(sent)
+            self.counters["released"] += 1
+            self.counters["changelog"] += len(changes)
+
+    async def _durable(self, pending: list[tuple[Any, Any]]) -> None:
+        """Wait for every future; send the failed ones again (same bytes) until they hold."""
+        while pending:
+            futures = [f for f, _ in pending]
+            while True:
+                _done, waiting = await asyncio.wait(futures, timeout=self.PATIENCE)
+                if not waiting:
+                    break
+                log.warning("changelog gate: %d records not acknowledged after %.0f s; waiting",
+                            len(waiting), self.PATIENCE)  # fmt: skip
+            failed = [(f, again) for f, again in pending if f.cancelled() or f.exception()]
+            if not failed:
+                return
+            self.counters["resent"] += len(failed)
+            first = failed[0][0]
+            why = "cancelled" if first.cancelled() else first.exception()
+            log.warning("changelog gate: %d records not delivered (%s); sending them again",
+                        len(failed), why)  # fmt: skip
+            await asyncio.sleep(self.RETRY_PAUSE)
+            pending = [(again(), again) for _f, again in failed]
+
+
+def attach_changelog_gate(app: Any, interval: float = 1.0) -> ChangelogGate:
+    """Give ``app`` a :class:`ChangelogGate`, released every ``interval`` seconds and (once
+    the app starts: :func:`install_changelog_gate`) before each producer flush, so before
+    each commit."""
+    gate = ChangelogGate()
+    app.changelog_gate = gate  # BureauApp.on_first_start puts it before the producer's flush
+
+    @app.timer(interval, name="changelog_gate")  # type: ignore[untyped-decorator]
+    async def release_changelogs() -> None:
+        await gate.release()
+
+    return gate
+
+
+def install_changelog_gate(app: Any) -> None:
+    """Release the app's gate before every flush of Faust's producer (called once the app
+    starts, before the consumer does)."""
+    gate = getattr(app, "changelog_gate", None)
+    if gate is not None:
+        compat.flush_before_commit(app, gate.release)
+
+
 def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> None:
     """Write state (store + one changelog record per key) and queue outputs, no awaits.
 
     The per-record path through Faust's producer buffer; :class:`BatchProducer` is the
-    batched one."""
-    for w in result.writes:
-        tables[w.table].put(w.partition, w.key, w.value)
+    batched one. With a :class:`ChangelogGate` on the app, the outputs' futures go to the
+    gate and the changelog records wait there until those outputs are durable."""
+    gate = getattr(app, "changelog_gate", None)
     topics: dict[str, Any] = {}
     for o in result.out:
         topic = topics.get(o.topic)
@@ -128,7 +233,14 @@ def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> N
             topic = topics[o.topic] = app.topic(
                 o.topic, key_serializer="raw", value_serializer="raw"
             )
-        topic.send_soon(key=o.key, value=o.value, partition=o.partition, headers=o.headers)
+        send = partial(
+            topic.send_soon, key=o.key, value=o.value, partition=o.partition, headers=o.headers
+        )
+        future = send()
+        if gate is not None:
+            gate.output(future, send)
+    for w in result.writes:
+        tables[w.table].put(w.partition, w.key, w.value)
 
 
 class BatchProducer:

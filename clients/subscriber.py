@@ -34,6 +34,7 @@ Without a ``group_id`` nothing is committed or written: ids are remembered in me
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import logging
@@ -64,6 +65,9 @@ from streams.alert_feed import (
 from streams.codec import DecodeError, EventCodec
 from streams.compat import partitions_of
 
+METADATA_RETRIES = (0.2, 0.5, 1.0, 2.0)
+"""Pauses before asking the cluster again for a topic it did not list: a topic created a
+moment before (the bureau's worker declaring it) reaches every broker's metadata in a while."""
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SEEN = 200_000
@@ -312,6 +316,11 @@ class AlertSubscriber:
         # The consumer's own cache knows only assigned topics; ask the cluster (a regulator
         # sees only the topics its ACLs let it describe).
         partitions = await partitions_of(consumer, self.topic)
+        for pause in METADATA_RETRIES:  # a topic created a moment ago may not be listed yet
+            if partitions:
+                break
+            await asyncio.sleep(pause)
+            partitions = await partitions_of(consumer, self.topic)
         if not partitions:
             raise SubscriptionError(f"topic {self.topic} does not exist (wrong prefix?)")
         tps = [TopicPartition(self.topic, p) for p in partitions]

@@ -295,7 +295,7 @@ async def _holds_a_run(settings: Settings, catalogue: Catalogue) -> bool:
     watch = RouteWatch(settings.bootstrap, catalogue)
     await watch.start()
     try:
-        return await watch.total() > 0
+        return await watch.case_total() > 0
     finally:
         await watch.stop()
 

@@ -94,6 +94,17 @@ class WorkerProcess:
         """SIGTERM, then SIGKILL after ``timeout`` seconds."""
         self.kill(signal.SIGTERM, timeout)
 
+    def log_milestones(self, lines: int = 40) -> str:
+        """The log's start-up and rebalance lines, with their times: a slow start and a stall
+        read differently here, where the tail shows only the last moment."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no worker log)"
+        marks = ("Ready", "ready", "ebalanc", "ssign", "Crashed", "ERROR", "Elected")
+        hits = [line for line in text.splitlines() if any(m in line for m in marks)]
+        return "\n".join(hits[-lines:])
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

@@ -19,6 +19,7 @@ __all__ = [
     "conductor_flag_changes",
     "conductor_subscribed",
     "faust_aiokafka_producer",
+    "flush_before_commit",
     "leader_topic_name",
     "max_request_size",
     "partitions_of",
@@ -66,6 +67,20 @@ def set_producer_extra_settings(
 def faust_aiokafka_producer(app: Any) -> Any:
     """The started aiokafka producer under Faust's producer (created on first use)."""
     return app.producer._ensure_producer()
+
+
+def flush_before_commit(app: Any, before: Callable[[], Any]) -> None:
+    """Run ``await before()`` first whenever Faust flushes its producer. Faust's consumer
+    flushes the producer right before it commits offsets (``Consumer._commit_offsets``, outside
+    transactions) and when partitions are revoked, so ``before`` runs ahead of every commit."""
+    producer = app.producer
+    flush = producer.flush
+
+    async def flush_after(*args: Any, **kwargs: Any) -> None:
+        await before()
+        await flush(*args, **kwargs)
+
+    producer.flush = flush_after
 
 
 def leader_topic_name(app: Any) -> str | None:

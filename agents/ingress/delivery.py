@@ -8,8 +8,9 @@ has a durable outcome. :meth:`IngressDelivery.handle` therefore:
 
 1. runs the processor on the batch; if it raises (it is built not to), runs it again one
    record at a time, and a record that raises on its own is dead-lettered (PROCESSING_ERROR);
-2. appends every output and state write to the worker's aiokafka producer (appending is a
-   few microseconds: see below) and then awaits every delivery of the batch together;
+2. appends every output to the worker's aiokafka producer (appending is a few microseconds:
+   see below) and awaits their deliveries together; then the state writes (dedup keys), so
+   the changelog never holds a key whose copies were lost with a killed worker;
 3. a copy the broker refused (too large, not allowed, …) makes its record a dead letter
    (PRODUCE_FAILED, dedup key deleted); a dead letter refused whole is sent again in digest
    form; other errors (timeouts, a broker away) are retried with a growing pause, and after
@@ -184,6 +185,15 @@ class IngressDelivery:
                 failures.append((rec, out, exc))
                 continue
             pending.append((rec, out, fut))
+        outcomes = await asyncio.gather(*(f for _, _, f in pending), return_exceptions=True)
+        for (rec, out, _), outcome in zip(pending, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
+                failures.append((rec, out, outcome))
+        # The state (dedup keys) only after the copies are durable: a worker killed between
+        # the two must not leave a dedup key whose copies never reached the broker, or the
+        # re-read record would be taken for a duplicate and lost.
         changelog = self._table.changelog_topic.get_topic_name()
         last: dict[int, Any] = {}
         for w in result.writes:
@@ -198,12 +208,6 @@ class IngressDelivery:
                 log.warning("ingress: dedup changelog write failed: %s", exc)
         for partition, fut in last.items():
             fut.add_done_callback(partial(self._persisted, TopicPartition(changelog, partition)))
-        outcomes = await asyncio.gather(*(f for _, _, f in pending), return_exceptions=True)
-        for (rec, out, _), outcome in zip(pending, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, asyncio.CancelledError):
-                    raise outcome
-                failures.append((rec, out, outcome))
         if last:
             await asyncio.gather(*last.values(), return_exceptions=True)
         return failures

@@ -116,6 +116,7 @@ class RouteWatch:
         self._tps += [
             TopicPartition(catalogue.governance, p) for p in range(catalogue.case_partitions)
         ]
+        self._governance = catalogue.governance
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
 
     @property
@@ -131,6 +132,13 @@ class RouteWatch:
 
     async def total(self) -> int:
         ends = await self._consumer.end_offsets(self._tps)
+        return int(sum(ends.values()))
+
+    async def case_total(self) -> int:
+        """The case partitions alone: what tells a prefix that holds a run (the governance
+        topic already has the rule change :func:`prepare` records)."""
+        tps = [tp for tp in self._tps if tp.topic != self._governance]
+        ends = await self._consumer.end_offsets(tps)
         return int(sum(ends.values()))
 
     async def wait_for(self, target: int, timeout: float) -> None:

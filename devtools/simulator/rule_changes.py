@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agents.core.rule_effect import ComplaintPoint, rule_effect
+from agents.core.rule_effect import DEFAULT_WINDOW_DAYS, ComplaintPoint, rule_effect
 from agents.scorecard import SignalsPolicy
 from devtools.simulator.clock import TickGrid
 from devtools.simulator.config import SimConfig
@@ -114,31 +114,39 @@ def predicted_rule_effect(cfg: SimConfig, sends: Iterable[Send], as_of: date) ->
     rc = rule_change(cfg)
     if rc is None:
         return {}
-    points = [
-        ComplaintPoint.of(
-            e.case_id, e.platform_id, e.category, e.intake_at, e.insured, e.declared_value_fen
-        )
-        for s in sends
-        if s.routed and isinstance((e := s.event), ComplaintFiled)
-    ]
+    points = [_point(e) for s in sends if s.routed and isinstance((e := s.event), ComplaintFiled)]
     return rule_effect(rc, points, as_of).to_json()
 
 
+def _point(e: ComplaintFiled) -> ComplaintPoint:
+    return ComplaintPoint.of(
+        e.case_id, e.platform_id, e.category, e.intake_at, e.insured, e.declared_value_fen
+    )
+
+
 class FilingPoints:
-    """The routed ComplaintFiled of the rule's platform (what :func:`predicted_rule_effect` needs),
-    collected as the run admits its cases."""
+    """The routed ComplaintFiled of the rule's platform inside the rule's two windows (what
+    :func:`predicted_rule_effect` needs), kept as small points as the run admits its cases:
+    memory bounded by the windows, not by the length of the run."""
 
     def __init__(self, cfg: SimConfig) -> None:
         rc = rule_change(cfg)
         self.cfg = cfg
+        self.change = rc
         self.platform = None if rc is None else rc.platform_id
-        self.sends: list[Send] = []
+        self.points: list[ComplaintPoint] = []
+        if rc is not None:
+            effective = rc.effective_from.astimezone(SHANGHAI).date()
+            self._first = effective - timedelta(days=DEFAULT_WINDOW_DAYS)
+            self._last = effective + timedelta(days=DEFAULT_WINDOW_DAYS - 1)
 
     def add(self, sends: Iterable[Send]) -> None:
         for s in sends:
-            if s.routed and isinstance(s.event, ComplaintFiled):
-                if s.event.platform_id == self.platform:
-                    self.sends.append(s)
+            if s.routed and isinstance(e := s.event, ComplaintFiled):
+                if e.platform_id == self.platform:
+                    point = _point(e)
+                    if self._first <= point.intake_day <= self._last:
+                        self.points.append(point)
 
     @property
     def as_of(self) -> date:
@@ -147,7 +155,9 @@ class FilingPoints:
         return local_day(grid.start + grid.step * (grid.count - 1))
 
     def predicted(self) -> dict[str, Any]:
-        return predicted_rule_effect(self.cfg, self.sends, self.as_of)
+        if self.change is None:
+            return {}
+        return rule_effect(self.change, self.points, self.as_of).to_json()
 
 
 def compare_rule_effect(predicted: dict[str, Any], shown: dict[str, Any] | None) -> list[str]:

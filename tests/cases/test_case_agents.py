@@ -88,9 +88,12 @@ async def collect(reader: TopicReader, expected: int, worker_logs, timeout: floa
     def enough(recs: list) -> bool:
         return len({a.alert_id for a in decode_alerts(recs)}) >= expected
 
-    await reader.read_until(
-        enough, timeout, lambda: f"expected {expected} distinct alerts; logs:\n{worker_logs()}"
-    )
+    def failure() -> str:
+        # how far it got, so a failure tells a slow start from a lost record
+        got = len({a.alert_id for a in decode_alerts(reader.records)})
+        return f"expected {expected} distinct alerts, got {got}; logs:\n{worker_logs()}"
+
+    await reader.read_until(enough, timeout, failure)
     await reader.settle(quiet=2.0)
     return decode_alerts(reader.records)
 
@@ -124,7 +127,9 @@ async def test_sigkill_mid_scenario_gives_the_same_alert_ids(settings, catalogue
         # under load was records Faust dropped at a rebalance on partitions the killed worker
         # had not committed yet (fixed in agents/app.py, _rewind_uncommitted_after_rebalance).
         second = worker_factory("--no-web", name="second")
-        alerts = await collect(reader, len(expected), second.log_tail)
+        alerts = await collect(
+            reader, len(expected), lambda: second.log_milestones() + "\n...\n" + second.log_tail()
+        )
     got = alert_keys(alerts)
     assert got == expected, f"missing: {sorted(expected - got)}\nextra: {sorted(got - expected)}"
     # Same facts, same ids: a re-raised alert after the crash is the same alert, never a new one.

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faust.stores import memory, rocksdb
+from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from streams import compat
@@ -83,6 +84,27 @@ async def test_faust_aiokafka_producer_is_faust_s_own(tmp_path: Path) -> None:
     sentinel = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")
     app.producer._producer = sentinel
     assert compat.faust_aiokafka_producer(app) is sentinel
+
+
+async def test_flush_before_commit_runs_ahead_of_faust_s_commit(tmp_path: Path) -> None:
+    # Faust flushes the producer right before committing (the gate relies on it) ...
+    source = inspect.getsource(faust_consumer.Consumer._commit_offsets)
+    flush_at, commit_at = source.index("self.app.producer.flush()"), source.index("self._commit(")
+    assert flush_at < commit_at
+    # ... and the wrapped flush runs ``before`` first, then Faust's own.
+    app = _app(tmp_path)
+    calls: list[str] = []
+
+    async def before() -> None:
+        calls.append("before")
+
+    async def original() -> None:
+        calls.append("flush")
+
+    app.producer.flush = original
+    compat.flush_before_commit(app, before)
+    await app.producer.flush()
+    assert calls == ["before", "flush"]
 
 
 async def test_conductor_names(tmp_path: Path) -> None:

@@ -439,6 +439,7 @@ async def test_health_metrics_and_openapi(world, client) -> None:  # type: ignor
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {
         "/cases/{id}", "/platforms/{id}/scorecard", "/platforms/{id}/rules",
+        "/platforms/{id}/enforcement",
         "/categories/{id}/scorecard", "/alerts",
         "/alerts/stream", "/healthz", "/health", "/metrics", "/openapi.json",
         "/campaigns", "/campaigns/{id}",
