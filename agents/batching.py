@@ -246,13 +246,13 @@ def apply_result(app: Any, tables: dict[str, TableIO], result: BatchResult) -> N
 class BatchProducer:
     """One batched produce per :class:`BatchResult`, awaited before the batch is acked.
 
-    Outputs and changelog records are appended to one aiokafka ``BatchBuilder`` per topic
-    partition (partitioned by key with aiokafka's default partitioner, as Faust's ``send``
-    would); each builder is closed and queued whole, and :meth:`deliver` returns once the
-    broker acknowledged every one (acks=all, idempotent producer). A failed delivery is
-    retried whole after a pause: the effects are idempotent (deterministic ids, dedup by
-    event id), the partition waits rather than skips, and the input is never acked past an
-    output that is not durable.
+    Outputs, then (once those are acknowledged) changelog records, are appended to one
+    aiokafka ``BatchBuilder`` per topic partition (partitioned by key with aiokafka's
+    default partitioner, as Faust's ``send`` would); each builder is closed and queued
+    whole, and :meth:`deliver` returns once the broker acknowledged every one (acks=all,
+    idempotent producer). A failed delivery is retried whole after a pause: the effects are
+    idempotent (deterministic ids, dedup by event id), the partition waits rather than
+    skips, and the input is never acked past an output that is not durable.
     """
 
     RETRY_PAUSE = 1.0
@@ -324,8 +324,15 @@ class BatchProducer:
                 if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"a record for {topic} is larger than a whole batch")
 
+        # Outputs first, acknowledged, and only then the changelog records: a worker killed in
+        # between must not leave state saying "done" for outputs that never reached the broker
+        # (see ChangelogGate).
         for o in result.out:
             await add(o.topic, o.partition, o.key, o.value, o.headers)
+        for slot in list(builders):
+            await submit(*slot)
+        metadata = list(await asyncio.gather(*(fut for _t, _p, fut, _n in queued)))
+        outputs = len(queued)
         changelogs: dict[str, str] = {}
         for w in result.writes:
             name = changelogs.get(w.table)
@@ -336,7 +343,7 @@ class BatchProducer:
             await submit(*slot)
         if not queued:
             return
-        metadata = await asyncio.gather(*(fut for _t, _p, fut, _n in queued))
+        metadata += await asyncio.gather(*(fut for _t, _p, fut, _n in queued[outputs:]))
         self.counters["batches"] += 1
         self.counters["records"] += len(result.out) + len(result.writes)
         last: dict[tuple[str, int], int] = {}

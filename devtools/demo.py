@@ -237,14 +237,15 @@ async def _demo(
     report = await _audit_report(settings, out) if audit else None
     _print_summary(sim, watch, result, system_cards, card_diff, report, done)
     console.print(summary_text(deliveries))
+    governance = campaign_diff + rule_diff  # the enforcement record's are in card_diff
     _write_summary(
         out / SUMMARY, settings, cfg, sim, watch, result, system_cards, card_diff, report,
-        deliveries,
+        deliveries, governance,
     )  # fmt: skip
     _print_campaign(sim, campaign_diff)
     _print_rule_effect(rule_diff)
     ok = result.ok and not card_diff and deliveries.ok
-    return 0 if ok and not campaign_diff and not rule_diff else 1
+    return 0 if ok and not governance else 1
 
 
 async def _enforcement_diff(api: str, sim: Simulation, token: str) -> list[str]:
@@ -419,8 +420,12 @@ def _write_summary(
     card_diff: list[str],
     report: dict[str, Any] | None,
     deliveries: DeliveryCheck | None = None,
+    governance: list[str] | None = None,
 ) -> None:
+    """``governance``: how the campaign and the rule change's figures differ from the
+    prediction (the enforcement record's differences are among ``card_diff``)."""
     cards = sim.outcome.scorecards()
+    governance = governance or []
     summary = {
         "prefix": settings.topic_prefix,
         "config": cfg.to_json(),
@@ -429,9 +434,15 @@ def _write_summary(
             "alerts_by_rule": dict(sorted(watch.by_rule.items())),
             "dead_letters": dict(sorted(watch.dead_letters.items())),
         },
-        "match": result.ok and not card_diff and (deliveries is None or deliveries.ok),
+        "match": result.ok
+        and not card_diff
+        and (deliveries is None or deliveries.ok)
+        and not governance,
         "alerts_match": result.ok,
+        # the lists show at most 50; the counts say of how many
+        "missing_count": len(result.missing),
         "missing": [list(map(str, m)) for m in result.missing[:50]],
+        "unexpected_count": len(result.unexpected),
         "unexpected": [list(map(str, u)) for u in result.unexpected[:50]],
         "scorecards": {
             "from": cards["from"],
@@ -443,6 +454,7 @@ def _write_summary(
         },
         "audit_report": None if report is None else report["_path"],
         "deliveries": None if deliveries is None else deliveries.to_json(),
+        "governance": {"match": not governance, "differences": governance},
     }
     path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     console.print(f"summary: {path}")

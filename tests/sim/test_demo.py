@@ -40,6 +40,8 @@ def test_short_demo_matches_its_prediction_and_writes_the_report(bootstrap, tmp_
     assert proc.returncode == 0, output
     summary = json.loads((tmp_path / "out" / "demo-summary.json").read_text())
     assert summary["match"] is True, output
+    assert summary["governance"] == {"match": True, "differences": []}, output
+    assert summary["missing_count"] == 0 and summary["unexpected_count"] == 0, output
     cards = summary["scorecards"]
     assert cards["match"] is True and cards["differences"] == [], output
     assert (cards["from"], cards["to"]) == ("2026-09-18", "2026-09-20")  # the three days
