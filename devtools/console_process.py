@@ -42,7 +42,12 @@ class ConsoleProcess:
                 env=env,
                 start_new_session=True,
             )
+        self.pid_path.write_text(str(self.proc.pid))
         return self
+
+    @property
+    def pid_path(self) -> Path:
+        return self.log_path.with_suffix(".pid")
 
     def stop(self, timeout: float = 15.0) -> None:
         proc = self.proc

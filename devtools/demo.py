@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import time
 from datetime import UTC, date, datetime
@@ -103,6 +104,9 @@ def run_demo(
     target = out or settings.state_dir
     target.mkdir(parents=True, exist_ok=True)
     holder = _Holder()
+    # A SIGTERM (a service manager, `timeout`) stops the demo as a Ctrl-C does: the worker and
+    # the console go with it instead of outliving it in their own sessions.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         holder.web_port = _free_port()  # the scorecards are read from the worker's HTTP API
         code = asyncio.run(_demo(settings, cfg, target, pace, live, audit, holder))
@@ -114,7 +118,12 @@ def run_demo(
             holder.worker.stop()
         if holder.console is not None:
             holder.console.stop()
+        signal.signal(signal.SIGTERM, previous)
     return code
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 async def _demo(

@@ -67,7 +67,8 @@ def test_short_demo_matches_its_prediction_and_writes_the_report(bootstrap, tmp_
     assert _gone(worker_pid)
 
 
-def test_ctrl_c_stops_the_demo_and_its_worker(bootstrap, tmp_path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_the_demo_and_its_worker(bootstrap, tmp_path, sig) -> None:
     proc = _demo(tmp_path, "--fast")
     pid_file = tmp_path / "out" / "worker.pid"
     deadline = time.monotonic() + 120
@@ -79,9 +80,11 @@ def test_ctrl_c_stops_the_demo_and_its_worker(bootstrap, tmp_path) -> None:
             break
         assert time.monotonic() < deadline, "the simulation did not start"
     worker_pid = int(pid_file.read_text())
-    assert not _gone(worker_pid)
-    proc.send_signal(signal.SIGINT)
+    console_pid = int((tmp_path / "out" / "console.pid").read_text())
+    assert not _gone(worker_pid) and not _gone(console_pid)
+    proc.send_signal(sig)
     rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, rest
     assert "interrupted" in rest
     assert _gone(worker_pid), "the worker outlived the demo"
+    assert _gone(console_pid), "the console outlived the demo"
