@@ -170,3 +170,17 @@ def test_an_overdue_span_reads_as_overdue_not_as_a_minus_sign() -> None:
     assert duration(-two_days, "en") == "overdue 2d"
     assert duration(two_days + 3_600_000) == "2天1小时"
     assert duration(90_000, "en") == "1m"
+
+
+def test_every_rule_title_of_every_policy_version_reads_in_chinese() -> None:
+    # the platforms page counts breaches by rule under the newest version's titles
+    from agents.core.policy import PolicyBook
+
+    book = PolicyBook.load()
+    untranslated = [
+        (v.id, r.id, r.title)
+        for v in book.versions
+        for r in v.rules
+        if rule_title(r.id, v.id, "zh-CN") == r.title
+    ]
+    assert untranslated == []
