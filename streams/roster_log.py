@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.models import RosterAssigned
+from streams.bureau_log import append_by_platform
 from streams.codec import DecodeError, EventCodec
 from streams.security import client_kwargs
 from streams.settings import Settings
@@ -50,27 +51,4 @@ async def read_roster(settings: Settings) -> list[RosterAssigned]:
 
 async def publish_roster(settings: Settings, events: Iterable[RosterAssigned]) -> int:
     """Append assignments (acks=all, idempotent producer); returns how many were sent."""
-    from streams.admin import ensure_topics
-
-    cat = Catalogue(settings.topic_prefix)
-    await ensure_topics(settings.bootstrap, [cat.by_name(cat.roster)])
-    codec = EventCodec()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True,
-        **client_kwargs(settings),
-    )  # fmt: skip
-    await producer.start()
-    futures = []
-    try:
-        for event in events:
-            _key, value, headers = codec.encode(event, ROSTER_SOURCE)
-            futures.append(
-                await producer.send(
-                    cat.roster, value, key=event.platform_id.encode(), headers=headers
-                )
-            )
-        for fut in futures:
-            await fut  # raises if the broker refused it
-    finally:
-        await producer.stop()
-    return len(futures)
+    return await append_by_platform(settings, lambda cat: cat.roster, events, ROSTER_SOURCE)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.models import PlatformRuleChanged
+from streams.bureau_log import append_by_platform
 from streams.codec import DecodeError, EventCodec
 from streams.security import client_kwargs
 from streams.settings import Settings
@@ -25,32 +26,9 @@ async def publish_rule_changes(
     settings: Settings, events: Iterable[PlatformRuleChanged], source: str = RULES_SOURCE
 ) -> int:
     """Append rule changes (acks=all, idempotent producer); returns how many were sent."""
-    from streams.admin import ensure_topics
-
     if not source.startswith("/bureau/"):
         raise ValueError(f"source: rule changes are bureau-sent (/bureau/<unit>), not {source!r}")
-    cat = Catalogue.from_settings(settings)
-    await ensure_topics(settings.bootstrap, [cat.by_name(cat.governance)])
-    codec = EventCodec()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True,
-        **client_kwargs(settings),
-    )  # fmt: skip
-    await producer.start()
-    futures = []
-    try:
-        for event in events:
-            _key, value, headers = codec.encode(event, source)
-            futures.append(
-                await producer.send(
-                    cat.governance, value, key=event.platform_id.encode(), headers=headers
-                )
-            )
-        for fut in futures:
-            await fut
-    finally:
-        await producer.stop()
-    return len(futures)
+    return await append_by_platform(settings, lambda cat: cat.governance, events, source)
 
 
 async def read_rule_changes(settings: Settings, until_ms: int | None = None) -> list[
